@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs/starts what the test suite needs when it is missing: redis-server (the tests spawn
+# their own on free ports, plus the machine's on 6379), PostgreSQL on 127.0.0.1:5432, and
+# Debian's chromium for the browser tests. Idempotent; safe to run on a machine that has it all.
+set -euo pipefail
+
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then echo "ensure-test-services: need root to install $*" >&2; return 1; fi
+  if [ $apt_updated = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+command -v redis-server >/dev/null || apt_install redis-server
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+fi
+
+command -v psql >/dev/null || apt_install postgresql postgresql-client
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  fi
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+
+[ -x /usr/bin/chromium ] || apt_install chromium
+echo "ensure-test-services: redis $(redis-cli -p 6379 ping), postgres $(pg_isready -h 127.0.0.1 -p 5432 >/dev/null && echo up || echo down), chromium $([ -x /usr/bin/chromium ] && echo present || echo missing)"

@@ -1,0 +1,32 @@
+/** `portico-ws start`: run the gateway in the foreground until SIGTERM/SIGINT. */
+import { buildDependencies } from '../server/bootstrap.js';
+import { loadConfig } from '../server/config/index.js';
+import { createGateway } from '../server/gateway.js';
+import { createLogger } from '../server/log.js';
+
+export async function startForeground(): Promise<number> {
+  const config = loadConfig(process.env);
+  const log = createLogger(config.log);
+  const gateway = createGateway(config, await buildDependencies(config, log));
+  try {
+    await gateway.start();
+  } catch (err) {
+    log.fatal({ err }, 'could not start');
+    await gateway.close().catch(() => {});
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'signal received');
+      gateway.close().then(() => resolve(0), (err) => {
+        log.error({ err }, 'shutdown failed');
+        resolve(1);
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

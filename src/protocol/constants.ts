@@ -1,0 +1,44 @@
+/**
+ * Wire constants shared by the server, the browser client and the publisher.
+ * Pure module: no Node or browser APIs, so every side can import it.
+ */
+
+/** Redis channels the PHP application publishes on (and spool files mirror). */
+export const CHANNELS = ['notifications', 'session_messages', 'room_messages'] as const;
+export type LegacyChannel = (typeof CHANNELS)[number];
+
+/** Stable error codes carried in `{"type":"error","code":…}` replies. */
+export const ERROR_CODES = {
+  INVALID_JSON: 'INVALID_JSON',
+  INVALID_MESSAGE: 'INVALID_MESSAGE',
+  INVALID_USER_ID: 'INVALID_USER_ID',
+  INVALID_SESSION_ID: 'INVALID_SESSION_ID',
+  NO_SESSION: 'NO_SESSION',
+  ROOM_ACCESS_DENIED: 'ROOM_ACCESS_DENIED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  BROADCAST_DISABLED: 'BROADCAST_DISABLED',
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
+} as const;
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+/** WebSocket close codes the gateway uses (RFC 6455 §7.4.1). */
+export const CLOSE_CODES = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  TRY_AGAIN_LATER: 1013,
+} as const;
+
+/** Fixed human-readable texts the original server sent; clients may match on them. */
+export const TEXTS = {
+  connected: 'Successfully connected to WebSocket server',
+  sessionRequired: 'Please provide your session ID via an update_session message',
+  userInfoUpdated: 'User information updated successfully',
+  roomAccessDenied: 'Not authorized to send to this room',
+  noSession: 'No session found',
+  databaseNotConnected: 'Database not connected',
+  lookupFailed: 'Failed to retrieve partial applications',
+} as const;
+
+export const SESSION_COOKIE_NAMES = ['bookingfrontendsession', 'PHPSESSID'] as const;

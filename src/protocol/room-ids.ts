@@ -1,0 +1,23 @@
+/** Room-id rules shared by every side. Session room ids need md5 and live in the server. */
+
+export const SESSION_ROOM_PREFIX = 'session_';
+export const ENTITY_ROOM_PREFIX = 'entity_';
+
+export type RoomKind = 'session' | 'entity' | 'other';
+
+/** `entity_<entityType>_<entityId>`, as the original built it. */
+export function entityRoomId(entityType: string, entityId: string | number): string {
+  return `${ENTITY_ROOM_PREFIX}${entityType}_${entityId}`;
+}
+
+export function roomKind(roomId: string): RoomKind {
+  if (roomId.startsWith(SESSION_ROOM_PREFIX)) return 'session';
+  if (roomId.startsWith(ENTITY_ROOM_PREFIX)) return 'entity';
+  return 'other';
+}
+
+/** Session ids never appear in full anywhere a person reads: first 8 chars + `...`. */
+export function maskSessionId(sessionId: string | null | undefined): string | null {
+  if (!sessionId) return null;
+  return `${sessionId.slice(0, 8)}...`;
+}

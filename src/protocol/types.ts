@@ -1,0 +1,87 @@
+/**
+ * The wire contract as TypeScript types (see shared PROTOCOL.md). Pure types: the browser
+ * client, the publisher and the server all import them; validation lives in validate.ts.
+ */
+import type { ErrorCode, LegacyChannel } from './constants.js';
+
+/** Any JSON object on the wire. Relayed messages keep unknown fields. */
+export type JsonObject = { [key: string]: unknown };
+
+export interface SessionContext {
+  hasSession: true;
+  sessionType: 'booking' | 'standard';
+}
+
+// ---- client → server -------------------------------------------------------------------
+
+export interface PingMessage { type: 'ping'; id?: string | number; heartbeat_id?: string | number; count?: number }
+export interface PongMessage { type: 'pong'; id?: string; reply_to?: string | null; client_timestamp?: number }
+export interface UpdateUserInfoMessage { type: 'update_user_info'; userId: number | string }
+export interface UpdateSessionMessage { type: 'update_session'; sessionId: string }
+export interface GetPartialApplicationsMessage { type: 'get_partial_applications' }
+export interface SubscribeMessage { type: 'subscribe'; entityType: string; entityId: string | number }
+export interface UnsubscribeMessage { type: 'unsubscribe'; entityType: string; entityId: string | number }
+export interface RoomMessage { type: 'room_message'; roomId: string; [key: string]: unknown }
+export interface SessionMessage { type: 'session_message'; [key: string]: unknown }
+export interface EntityEventMessage { type: 'entity_event'; entityType: string; entityId: string | number; [key: string]: unknown }
+export interface RoomPingResponseMessage { type: 'room_ping_response'; roomId: string; pingId?: string }
+export interface ChatMessage { type: 'chat'; message: unknown; [key: string]: unknown }
+export interface NotificationMessage { type: 'notification'; message: unknown; [key: string]: unknown }
+
+export type ClientMessage =
+  | PingMessage | PongMessage | UpdateUserInfoMessage | UpdateSessionMessage
+  | GetPartialApplicationsMessage | SubscribeMessage | UnsubscribeMessage | RoomMessage
+  | SessionMessage | EntityEventMessage | RoomPingResponseMessage | ChatMessage | NotificationMessage;
+
+export type ClientMessageType = ClientMessage['type'];
+
+// ---- server → client -------------------------------------------------------------------
+
+interface Stamped { timestamp: string }
+
+export interface ConnectionSuccess extends Stamped { type: 'connection_success'; message: string; roomId: string | null }
+export interface SessionIdRequired extends Stamped { type: 'session_id_required'; message: string; code: 'NO_SESSION' }
+export interface PongReply extends Stamped { type: 'pong'; id: string; reply_to: string | number | null; heartbeat_id: string | number | null }
+export interface UserInfoUpdateConfirmation extends Stamped {
+  type: 'user_info_update_confirmation'; success: true; message: string; userId: number;
+}
+export interface SessionUpdateConfirmation extends Stamped {
+  type: 'session_update_confirmation'; success: true; message: string;
+  action: 'none' | 'set' | 'updated'; wasRequired: boolean; sessionId: string;
+}
+export interface SubscriptionConfirmation extends Stamped {
+  type: 'subscription_confirmation'; entityType: string; entityId: string | number;
+  status: 'subscribed' | 'unsubscribed'; roomId: string;
+}
+export interface ErrorReply extends Stamped { type: 'error'; message: string; code: ErrorCode }
+export interface ServerPing extends Stamped { type: 'server_ping'; id: string }
+export interface RoomPing extends Stamped { type: 'room_ping'; roomId: string; pingId: string }
+
+export interface PartialApplicationsSuccess {
+  error: false; status: 'success'; applications: unknown[]; count: number; sessionId: string;
+  source?: 'server_push'; timestamp?: string;
+}
+export interface PartialApplicationsFailure {
+  error: true; status: 'error'; message: string; source?: 'server_push'; timestamp?: string;
+}
+export type PartialApplicationsData = PartialApplicationsSuccess | PartialApplicationsFailure;
+export interface PartialApplicationsResponse extends Stamped {
+  type: 'partial_applications_response'; data: PartialApplicationsData;
+}
+
+export type ServerMessage =
+  | ConnectionSuccess | SessionIdRequired | PongReply | UserInfoUpdateConfirmation
+  | SessionUpdateConfirmation | SubscriptionConfirmation | ErrorReply | ServerPing | RoomPing
+  | PartialApplicationsResponse;
+
+// ---- ingress payloads (Redis channels, spool files, HTTP publish) ---------------------
+
+export interface NotificationsPayload extends JsonObject {
+  type?: string; target?: 'entity' | 'session' | string;
+  entityType?: string; entityId?: string | number; sessionId?: string;
+}
+export interface SessionTargetedPayload extends JsonObject { type: 'session_targeted'; sessionId: string; data?: JsonObject }
+export interface UpdatePartialApplicationsPayload extends JsonObject { type: 'update_partial_applications'; sessionId: string }
+export interface RoomMessagesPayload extends JsonObject { type?: string; roomId: string }
+
+export interface IngressMessage { channel: LegacyChannel; payload: JsonObject }

@@ -1,0 +1,21 @@
+/** Single-node bus: a publish is a local delivery. The embedded default. */
+import type { Bus, BusEnvelope, DeliverFn } from './bus.js';
+
+export class MemoryBus implements Bus {
+  readonly status = 'disabled' as const;
+  private deliver: DeliverFn | null = null;
+
+  async start(deliver: DeliverFn): Promise<void> {
+    this.deliver = deliver;
+  }
+
+  publish(envelope: BusEnvelope): void {
+    this.deliver?.(envelope);
+  }
+
+  async close(): Promise<void> {
+    this.deliver = null;
+  }
+}
+
+export const createMemoryBus = (): Bus => new MemoryBus();

@@ -1,0 +1,105 @@
+/**
+ * The gateway's configuration: parsed and validated once at start-up into one typed object,
+ * then passed down. Nothing below the composition root reads `process.env`.
+ */
+import os from 'node:os';
+import { ConfigReader, type VariableDoc } from './reader.js';
+import { ConfigError, type Env } from './parse.js';
+
+export { ConfigError, type Env } from './parse.js';
+export type { VariableDoc } from './reader.js';
+
+export type ClientBroadcastPolicy = 'all' | 'chat' | 'none';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Identifies this process among gateways sharing a Redis or a spool folder. */
+  instanceId: string;
+  log: { enabled: boolean; debug: boolean; toDocker: boolean };
+  spool: { enabled: boolean; dir: string; scanIntervalMs: number; settleMs: number; claimTimeoutMs: number };
+  timers: {
+    protocolPingMs: number; serverPingMs: number; roomPingMs: number;
+    roomCleanupMs: number; roomIdleMs: number; shutdownTimeoutMs: number;
+  };
+  limits: {
+    maxMessageBytes: number; maxConnections: number; maxBufferedBytes: number;
+    ratePerSecond: number; rateBurst: number; rateCloseAfter: number;
+    allowedOrigins: string[];
+  };
+  clientBroadcast: ClientBroadcastPolicy;
+}
+
+const HOUR = 3_600_000;
+
+function build(r: ConfigReader): Config {
+  const config: Config = {
+    host: r.string('WSS_HOST', '0.0.0.0', 'Address to listen on'),
+    port: r.int('WSS_PORT', 8080, 0, 65535, 'Port for HTTP and the WebSocket upgrade (0 = any free port)'),
+    instanceId: r.string('WSS_INSTANCE_ID', `${os.hostname()}-${process.pid}`, 'Name of this instance in logs, metrics and spool claims'),
+    log: {
+      enabled: r.bool('WSS_LOG_ENABLED', true, 'Write info logs (JSON lines on stdout)'),
+      debug: r.bool('WSS_DEBUG_LOG_ENABLED', false, 'Also write debug logs'),
+      toDocker: r.bool('WSS_LOG_TO_DOCKER', true, 'Send warnings and errors to stderr (always, even with WSS_LOG_ENABLED=false)'),
+    },
+    spool: {
+      enabled: r.bool('WSS_SPOOL_ENABLED', true, 'Deliver spool files written by the PHP application'),
+      dir: r.string('WSS_SPOOL_DIR', os.tmpdir(), 'Folder the PHP application writes websocket_*.json files into'),
+      scanIntervalMs: r.int('WSS_SPOOL_SCAN_MS', 1000, 10, HOUR, 'Safety-net scan interval besides the file watcher'),
+      settleMs: r.int('WSS_SPOOL_SETTLE_MS', 2000, 0, HOUR, 'How long an unparseable spool file may still be being written before it is moved to failed/'),
+      claimTimeoutMs: r.int('WSS_SPOOL_CLAIM_TIMEOUT_MS', 60_000, 1000, 24 * HOUR, 'A claimed file left by a crashed instance is taken back after this long'),
+    },
+    timers: {
+      protocolPingMs: r.int('WSS_PROTOCOL_PING_MS', 30_000, 10, HOUR, 'WebSocket ping interval; a connection that misses its pong is terminated'),
+      serverPingMs: r.int('WSS_SERVER_PING_MS', 60_000, 10, HOUR, 'Interval of the JSON server_ping to every connection'),
+      roomPingMs: r.int('WSS_ROOM_PING_MS', 240_000, 10, 24 * HOUR, 'Interval of room_ping to every entity room'),
+      roomCleanupMs: r.int('WSS_ROOM_CLEANUP_MS', 480_000, 10, 24 * HOUR, 'Interval of the entity-room cleanup'),
+      roomIdleMs: r.int('WSS_ROOM_IDLE_MS', 480_000, 10, 24 * HOUR, 'Entity-room members silent this long (and not alive) are removed'),
+      shutdownTimeoutMs: r.int('WSS_SHUTDOWN_TIMEOUT_MS', 5000, 0, 10 * 60_000, 'On SIGTERM/SIGINT, connections still open after this are terminated'),
+    },
+    limits: {
+      maxMessageBytes: r.int('WSS_MAX_MESSAGE_BYTES', 65_536, 128, 64 * 1024 * 1024, 'Largest client frame; larger closes the connection with 1009'),
+      maxConnections: r.int('WSS_MAX_CONNECTIONS', 10_000, 1, 10_000_000, 'Upgrades beyond this are refused with HTTP 503'),
+      maxBufferedBytes: r.int('WSS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, 'A client whose unsent data exceeds this is disconnected'),
+      ratePerSecond: r.int('WSS_RATE_LIMIT', 50, 1, 1_000_000, 'Messages per second a connection may send (token bucket refill)'),
+      rateBurst: r.int('WSS_RATE_BURST', 100, 1, 1_000_000, 'Messages a connection may send in a burst'),
+      rateCloseAfter: r.int('WSS_RATE_CLOSE_AFTER', 200, 1, 1_000_000, 'Rate-limited messages within 10 s after which the connection is closed with 1008'),
+      allowedOrigins: r.list('WSS_ALLOWED_ORIGINS', 'Comma-separated Origin allow-list; empty allows any (upgrade refused with 403 otherwise)'),
+    },
+    clientBroadcast: r.oneOf('WSS_CLIENT_BROADCAST', 'all', ['all', 'chat', 'none'] as const, 'Which client-originated broadcasts are relayed: all, only chat, or none'),
+  };
+  if (config.limits.rateBurst < config.limits.ratePerSecond) {
+    throw new ConfigError('WSS_RATE_BURST', `must be at least WSS_RATE_LIMIT (${config.limits.ratePerSecond})`);
+  }
+  return config;
+}
+
+/** Parse and validate; throws ConfigError naming the offending variable. */
+export function loadConfig(env: Env = process.env): Config {
+  return build(new ConfigReader(env));
+}
+
+/** Every variable with its default and meaning, in the order they are read. */
+export function describeConfig(): VariableDoc[] {
+  const reader = new ConfigReader({});
+  build(reader);
+  return reader.docs;
+}
+
+/** A config for in-process use (tests, embedding), with overrides merged over the defaults. */
+export function defaultConfig(overrides: DeepPartial<Config> = {}): Config {
+  return merge(loadConfig({}), overrides);
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+function merge<T>(base: T, patch: DeepPartial<T>): T {
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+    const current = out[key];
+    out[key] = value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object'
+      ? merge(current, value as DeepPartial<typeof current>)
+      : value;
+  }
+  return out as T;
+}

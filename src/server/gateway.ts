@@ -1,0 +1,170 @@
+/**
+ * The composition root: builds every part from the config and the injected dependencies, wires
+ * them together, and owns start-up and shutdown. Tests build gateways in-process through it.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CLOSE_CODES } from '../protocol/constants.js';
+import type { Bus, BusStatus } from './bus/bus.js';
+import { MemoryBus } from './bus/memory.js';
+import type { Config } from './config/index.js';
+import type { Connection } from './connection.js';
+import { PartialApplicationsService } from './data/partial-applications.js';
+import { DisabledStore, type PartialApplicationsStore, type StoreStatus } from './data/store.js';
+import type { HandlerContext } from './handlers/context.js';
+import { Heartbeat } from './heartbeat.js';
+import { HttpRouter, sendJson } from './http/router.js';
+import { Ingress } from './ingress/ingress.js';
+import { SpoolIngress } from './ingress/spool.js';
+import { silentLogger, type Logger } from './log.js';
+import { noopObserver, type GatewayObserver } from './observer.js';
+import { Relay } from './relay.js';
+import { RoomRegistry } from './rooms.js';
+import { sessionRoomId } from './session.js';
+import { Transport } from './transport.js';
+
+export interface GatewayDeps {
+  log?: Logger;
+  /** Defaults to the single-node memory bus. */
+  bus?: Bus;
+  /** Defaults to no database ("Database not connected" replies). */
+  store?: PartialApplicationsStore;
+  observer?: GatewayObserver;
+}
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  clients: number;
+  redis: BusStatus;
+  database: StoreStatus;
+  uptime: number;
+  instance: string;
+  rooms: Record<string, number>;
+  spool: 'enabled' | 'disabled';
+}
+
+export class Gateway {
+  readonly log: Logger;
+  readonly bus: Bus;
+  readonly store: PartialApplicationsStore;
+  readonly observer: GatewayObserver;
+  readonly connections = new Set<Connection>();
+  readonly rooms = new RoomRegistry();
+  readonly relay: Relay;
+  readonly partials: PartialApplicationsService;
+  readonly ingress: Ingress;
+  readonly router = new HttpRouter();
+  readonly server: http.Server;
+  readonly spool: SpoolIngress | null;
+  private readonly transport: Transport;
+  private readonly heartbeat: Heartbeat;
+  private readonly startedAt = Date.now();
+  private closing: Promise<void> | null = null;
+
+  constructor(readonly config: Config, deps: GatewayDeps = {}) {
+    this.log = deps.log ?? silentLogger();
+    this.bus = deps.bus ?? new MemoryBus();
+    this.store = deps.store ?? new DisabledStore();
+    this.observer = deps.observer ?? noopObserver;
+    this.relay = new Relay(this.bus, config.instanceId, this.rooms, this.connections, (env, n) => this.observer.delivered(env, n));
+    this.partials = new PartialApplicationsService(this.store, this.log);
+    this.ingress = new Ingress(this.relay, this.partials, this.log, (channel, source) => this.observer.ingress(channel, source));
+    this.spool = config.spool.enabled
+      ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o))
+      : null;
+
+    const ctx: HandlerContext = {
+      config, log: this.log, rooms: this.rooms, relay: this.relay, partials: this.partials,
+      setSession: (conn, sessionId, type) => {
+        if (conn.sessionRoom) this.rooms.leave(conn, conn.sessionRoom);
+        conn.sessionId = sessionId;
+        conn.sessionType = type;
+        conn.sessionRoom = sessionRoomId(sessionId);
+        this.rooms.join(conn, conn.sessionRoom);
+      },
+    };
+    this.transport = new Transport(config, ctx, this.connections, this.log, this.observer);
+    this.heartbeat = new Heartbeat(config.timers, this.connections, this.rooms, this.relay, this.log);
+
+    this.router.add('GET', ['/health', '/wss/health'], (_req, res) => {
+      const report = this.health();
+      sendJson(res, 200, report);
+    });
+    this.server = http.createServer(this.router.handle);
+    this.server.on('upgrade', this.transport.handleUpgrade);
+    this.server.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  /** Start every part and listen. Resolves with the bound address. */
+  async start(): Promise<AddressInfo> {
+    await this.bus.start(this.relay.deliver);
+    await this.spool?.start();
+    this.heartbeat.start();
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.port, this.config.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.address();
+    this.log.info({ host: address.address, port: address.port, instance: this.config.instanceId }, 'portico-ws listening');
+    return address;
+  }
+
+  address(): AddressInfo {
+    return this.server.address() as AddressInfo;
+  }
+
+  health(): HealthReport {
+    const redis = this.bus.status;
+    const database = this.store.status;
+    const degraded = (redis !== 'disabled' && redis !== 'connected') || database === 'disconnected';
+    return {
+      status: degraded ? 'degraded' : 'ok',
+      clients: this.connections.size,
+      redis,
+      database,
+      uptime: Math.round((Date.now() - this.startedAt) / 1000),
+      instance: this.config.instanceId,
+      rooms: this.rooms.countByKind(),
+      spool: this.spool ? 'enabled' : 'disabled',
+    };
+  }
+
+  /** Stop accepting, close every connection with 1001, terminate stragglers after the timeout. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.log.info({ clients: this.connections.size }, 'shutting down');
+    this.heartbeat.stop();
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const allClosed = new Promise<void>((resolve) => {
+      if (this.connections.size === 0) return resolve();
+      const check = setInterval(() => {
+        if (this.connections.size === 0) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+    });
+    for (const conn of this.connections) conn.close(CLOSE_CODES.GOING_AWAY, 'Server shutting down');
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.timers.shutdownTimeoutMs).unref());
+    if ((await Promise.race([allClosed, timeout])) === 'timeout') {
+      for (const conn of this.connections) conn.terminate();
+    }
+    this.server.closeAllConnections();
+    await serverClosed;
+    await this.spool?.close();
+    await this.bus.close();
+    await this.store.close();
+    this.log.info('stopped');
+  }
+}
+
+export function createGateway(config: Config, deps: GatewayDeps = {}): Gateway {
+  return new Gateway(config, deps);
+}

@@ -1,0 +1,25 @@
+/** What a message handler may use. Built once by the gateway and shared by all handlers. */
+import type { Config } from '../config/index.js';
+import type { Connection } from '../connection.js';
+import type { PartialApplicationsService } from '../data/partial-applications.js';
+import type { Logger } from '../log.js';
+import type { Relay } from '../relay.js';
+import type { RoomRegistry } from '../rooms.js';
+
+export interface HandlerContext {
+  config: Config;
+  log: Logger;
+  rooms: RoomRegistry;
+  relay: Relay;
+  partials: PartialApplicationsService;
+  /** Move a connection into the session room for `sessionId` (leaving its old one). */
+  setSession(conn: Connection, sessionId: string, type: 'booking' | 'standard'): void;
+}
+
+export type Handler<M> = (ctx: HandlerContext, conn: Connection, msg: M) => void | Promise<void>;
+
+/** Fields relayed client messages gain when the sender has a session (PROTOCOL.md). */
+export function withSessionContext(conn: Connection, msg: Record<string, unknown>): Record<string, unknown> {
+  if (!conn.sessionType) return msg;
+  return { ...msg, sessionContext: { hasSession: true, sessionType: conn.sessionType } };
+}

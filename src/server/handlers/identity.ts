@@ -1,0 +1,39 @@
+/** `update_user_info` and `update_session`: who is on the other end of the connection. */
+import { ERROR_CODES } from '../../protocol/constants.js';
+import { maskSessionId } from '../../protocol/room-ids.js';
+import { sessionIdSchema, userIdSchema } from '../../protocol/validate.js';
+import type { SessionUpdateConfirmation, UserInfoUpdateConfirmation } from '../../protocol/types.js';
+import { errorReply, now } from '../messages.js';
+import type { Handler } from './context.js';
+
+export const handleUpdateUserInfo: Handler<{ userId?: unknown }> = (_ctx, conn, msg) => {
+  const parsed = userIdSchema.safeParse(msg.userId);
+  if (!parsed.success) {
+    conn.send(errorReply(ERROR_CODES.INVALID_USER_ID, 'userId must be an integer'));
+    return;
+  }
+  conn.userId = parsed.data;
+  const reply: UserInfoUpdateConfirmation = {
+    type: 'user_info_update_confirmation', success: true, message: 'User information updated successfully',
+    userId: parsed.data, timestamp: now(),
+  };
+  conn.send(reply);
+};
+
+export const handleUpdateSession: Handler<{ sessionId?: unknown }> = (ctx, conn, msg) => {
+  const parsed = sessionIdSchema.safeParse(msg.sessionId);
+  if (!parsed.success) {
+    conn.send(errorReply(ERROR_CODES.INVALID_SESSION_ID, 'sessionId must be a non-empty session id string'));
+    return;
+  }
+  const sessionId = parsed.data;
+  const previous = conn.sessionId;
+  const action: SessionUpdateConfirmation['action'] = previous === sessionId ? 'none' : previous ? 'updated' : 'set';
+  if (action !== 'none') ctx.setSession(conn, sessionId, conn.sessionType ?? 'standard');
+  const reply: SessionUpdateConfirmation = {
+    type: 'session_update_confirmation', success: true,
+    message: action === 'none' ? 'Session ID unchanged' : action === 'set' ? 'Session ID set successfully' : 'Session ID updated successfully',
+    action, wasRequired: previous === null, sessionId: maskSessionId(sessionId)!, timestamp: now(),
+  };
+  conn.send(reply);
+};

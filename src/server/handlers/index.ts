@@ -1,0 +1,68 @@
+/**
+ * The dispatcher: parse a frame, validate it against its type's schema, and call the handler
+ * registered for that type. Unknown types are relayed as broadcasts.
+ */
+import { ERROR_CODES } from '../../protocol/constants.js';
+import { isKnownClientType, isPlainObject, validateClientMessage, type KnownClientType } from '../../protocol/validate.js';
+import type { Connection } from '../connection.js';
+import { errorReply } from '../messages.js';
+import { handleChat, handleNotification, handleUnknown } from './broadcast.js';
+import type { Handler, HandlerContext } from './context.js';
+import { handlePing, handlePong } from './heartbeat.js';
+import { handleUpdateSession, handleUpdateUserInfo } from './identity.js';
+import { handleGetPartialApplications } from './partial-applications.js';
+import {
+  handleEntityEvent, handleRoomMessage, handleRoomPingResponse, handleSessionMessage, handleSubscribe, handleUnsubscribe,
+} from './rooms.js';
+
+// Each handler receives the message as validated by its schema in protocol/validate.ts.
+const handlers: { [K in KnownClientType]: Handler<any> } = {
+  ping: handlePing,
+  pong: handlePong,
+  update_user_info: handleUpdateUserInfo,
+  update_session: handleUpdateSession,
+  get_partial_applications: handleGetPartialApplications,
+  subscribe: handleSubscribe,
+  unsubscribe: handleUnsubscribe,
+  room_message: handleRoomMessage,
+  session_message: handleSessionMessage,
+  entity_event: handleEntityEvent,
+  room_ping_response: handleRoomPingResponse,
+  chat: handleChat,
+  notification: handleNotification,
+};
+
+export type DispatchOutcome = { type: string; error?: string };
+
+/** Handle one text frame from `conn`. Never throws; every failure becomes an `error` reply. */
+export async function dispatch(ctx: HandlerContext, conn: Connection, text: string): Promise<DispatchOutcome> {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    conn.send(errorReply(ERROR_CODES.INVALID_JSON, 'Message is not valid JSON'));
+    return { type: 'invalid', error: ERROR_CODES.INVALID_JSON };
+  }
+  if (!isPlainObject(msg)) {
+    conn.send(errorReply(ERROR_CODES.INVALID_MESSAGE, 'Message must be a JSON object'));
+    return { type: 'invalid', error: ERROR_CODES.INVALID_MESSAGE };
+  }
+  const type = msg.type;
+  try {
+    if (!isKnownClientType(type)) {
+      await handleUnknown(ctx, conn, msg);
+      return { type: typeof type === 'string' ? 'unknown' : 'untyped' };
+    }
+    const checked = validateClientMessage(type, msg);
+    if (!checked.ok) {
+      conn.send(errorReply(checked.code, checked.message));
+      return { type, error: checked.code };
+    }
+    await handlers[type](ctx, conn, checked.value);
+    return { type };
+  } catch (err) {
+    ctx.log.error({ err, conn: conn.id, type }, 'message handler failed');
+    conn.send(errorReply(ERROR_CODES.INTERNAL_ERROR, 'The server could not process this message'));
+    return { type: String(type), error: ERROR_CODES.INTERNAL_ERROR };
+  }
+}

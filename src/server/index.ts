@@ -1,0 +1,8 @@
+/** Public API for embedding the gateway in another Node process. */
+export { createGateway, Gateway, type GatewayDeps, type HealthReport } from './gateway.js';
+export { loadConfig, defaultConfig, describeConfig, ConfigError, type Config } from './config/index.js';
+export { createLogger, silentLogger, type Logger } from './log.js';
+export { buildDependencies } from './bootstrap.js';
+export type { Bus, BusEnvelope, BusStatus } from './bus/bus.js';
+export { MemoryBus } from './bus/memory.js';
+export type { PartialApplicationsStore, StoreStatus } from './data/store.js';

@@ -1,0 +1,104 @@
+/**
+ * Messages the web application publishes, whichever way they arrive (Redis channel, spool file,
+ * HTTP publish), handled exactly as PROTOCOL.md's "Redis ingress" says. Messages from a Redis
+ * channel were received by every instance, so they are delivered locally only; spool and HTTP
+ * messages arrive at one instance and go out on the bus to reach all of them.
+ */
+import type { LegacyChannel } from '../../protocol/constants.js';
+import { entityRoomId, maskSessionId } from '../../protocol/room-ids.js';
+import {
+  describeZodError, isPlainObject, notificationsPayloadSchema, roomMessagesPayloadSchema, sessionMessagesPayloadSchema,
+} from '../../protocol/validate.js';
+import type { PartialApplicationsService } from '../data/partial-applications.js';
+import type { Logger } from '../log.js';
+import { now, partialApplicationsResponse, stamped } from '../messages.js';
+import type { Relay } from '../relay.js';
+import { sessionRoomId } from '../session.js';
+
+export type IngressSource = 'redis' | 'spool' | 'http';
+
+/** A payload that cannot be delivered as it stands (bad JSON shape, missing fields). */
+export class IngressError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IngressError';
+  }
+}
+
+type Payload = Record<string, unknown>;
+export type IngressHook = (channel: LegacyChannel, source: IngressSource) => void;
+
+export class Ingress {
+  constructor(
+    private readonly relay: Relay,
+    private readonly partials: PartialApplicationsService,
+    private readonly log: Logger,
+    private readonly onIngress: IngressHook = () => {},
+  ) {}
+
+  /** Parse a JSON text (as published on Redis or written to a spool file) and handle it. */
+  async handleText(channel: LegacyChannel, text: string, source: IngressSource): Promise<void> {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      throw new IngressError(`${channel}: payload is not valid JSON`);
+    }
+    await this.handle(channel, payload, source);
+  }
+
+  async handle(channel: LegacyChannel, payload: unknown, source: IngressSource): Promise<void> {
+    if (!isPlainObject(payload)) throw new IngressError(`${channel}: payload must be a JSON object`);
+    const ingressAt = Date.now();
+    this.onIngress(channel, source);
+    switch (channel) {
+      case 'notifications': return this.notification(payload, source, ingressAt);
+      case 'session_messages': return this.sessionMessage(payload, source, ingressAt);
+      case 'room_messages': return this.roomMessage(payload, source, ingressAt);
+    }
+  }
+
+  private notification(payload: Payload, source: IngressSource, ingressAt: number): void {
+    const parsed = notificationsPayloadSchema.safeParse(payload);
+    if (!parsed.success) throw new IngressError(`notifications: ${describeZodError(parsed.error)}`);
+    const { target, entityType, entityId, sessionId } = parsed.data;
+    if (target === 'entity' && entityType !== undefined && entityId !== undefined) {
+      const roomId = entityRoomId(String(entityType), entityId);
+      this.toRoom(roomId, stamped({ entityType, entityId, roomId, ...payload }), source, ingressAt);
+    } else if (target === 'session' && sessionId) {
+      const roomId = sessionRoomId(sessionId);
+      const message = payload.type === 'server_message' ? payload : { roomId, ...payload };
+      this.toRoom(roomId, stamped(message), source, ingressAt);
+    } else {
+      const message = stamped({ ...payload, source, received_at: now() });
+      if (source === 'redis') this.relay.toLocalAll(message, ingressAt);
+      else this.relay.toAll(message, undefined, ingressAt);
+    }
+  }
+
+  private async sessionMessage(payload: Payload, source: IngressSource, ingressAt: number): Promise<void> {
+    const parsed = sessionMessagesPayloadSchema.safeParse(payload);
+    if (!parsed.success) throw new IngressError(`session_messages: ${describeZodError(parsed.error)}`);
+    const msg = parsed.data;
+    const roomId = sessionRoomId(msg.sessionId);
+    if (msg.type === 'session_targeted') {
+      const data = msg.data ?? { type: 'session_message', message: msg.message };
+      this.toRoom(roomId, stamped(data), source, ingressAt);
+      return;
+    }
+    const data = await this.partials.push(msg.sessionId);
+    this.log.debug({ session: maskSessionId(msg.sessionId), source }, 'partial applications pushed');
+    this.toRoom(roomId, partialApplicationsResponse(data), source, ingressAt);
+  }
+
+  private roomMessage(payload: Payload, source: IngressSource, ingressAt: number): void {
+    const parsed = roomMessagesPayloadSchema.safeParse(payload);
+    if (!parsed.success) throw new IngressError(`room_messages: ${describeZodError(parsed.error)}`);
+    this.toRoom(parsed.data.roomId, stamped(payload), source, ingressAt);
+  }
+
+  private toRoom(roomId: string, message: object, source: IngressSource, ingressAt: number): void {
+    if (source === 'redis') this.relay.toLocalRoom(roomId, message, ingressAt);
+    else this.relay.toRoom(roomId, message, undefined, ingressAt);
+  }
+}

@@ -1,0 +1,38 @@
+/** Builders for every message the server itself originates. Each carries `timestamp`. */
+import { randomBytes } from 'node:crypto';
+import { TEXTS, type ErrorCode } from '../protocol/constants.js';
+import type {
+  ConnectionSuccess, ErrorReply, PartialApplicationsData, PartialApplicationsResponse, PongReply,
+  RoomPing, ServerPing, SessionIdRequired,
+} from '../protocol/types.js';
+
+export const now = (): string => new Date().toISOString();
+
+/** Short unique ids like PHP's uniqid(), used for ping/pong ids. */
+export function uniqueId(prefix: string): string {
+  return `${prefix}${Date.now().toString(16)}${randomBytes(3).toString('hex')}`;
+}
+
+export const connectionSuccess = (roomId: string | null): ConnectionSuccess =>
+  ({ type: 'connection_success', message: TEXTS.connected, roomId, timestamp: now() });
+
+export const sessionIdRequired = (): SessionIdRequired =>
+  ({ type: 'session_id_required', message: TEXTS.sessionRequired, code: 'NO_SESSION', timestamp: now() });
+
+export const errorReply = (code: ErrorCode, message: string): ErrorReply =>
+  ({ type: 'error', message, code, timestamp: now() });
+
+export const pongReply = (replyTo: string | number | null, heartbeatId: string | number | null): PongReply =>
+  ({ type: 'pong', id: uniqueId('pong_'), reply_to: replyTo, heartbeat_id: heartbeatId, timestamp: now() });
+
+export const serverPing = (): ServerPing => ({ type: 'server_ping', id: uniqueId('ping_'), timestamp: now() });
+
+export const roomPing = (roomId: string, pingId: string): RoomPing => ({ type: 'room_ping', roomId, pingId, timestamp: now() });
+
+export const partialApplicationsResponse = (data: PartialApplicationsData): PartialApplicationsResponse =>
+  ({ type: 'partial_applications_response', data, timestamp: now() });
+
+/** Add `timestamp` to a relayed or ingress object that lacks one (the original's rule). */
+export function stamped<T extends Record<string, unknown>>(message: T): T & { timestamp: unknown } {
+  return message.timestamp === undefined ? { ...message, timestamp: now() } : (message as T & { timestamp: unknown });
+}
