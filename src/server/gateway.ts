@@ -90,6 +90,7 @@ export class Gateway {
       const report = this.health();
       sendJson(res, 200, report);
     });
+    this.bus.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
     this.server.on('upgrade', this.transport.handleUpgrade);
     this.server.on('clientError', (_err, socket) => socket.destroy());

@@ -3,7 +3,7 @@
  * the default does nothing, so the core has no dependency on any metrics library.
  */
 import type { LegacyChannel } from '../protocol/constants.js';
-import type { BusEnvelope } from './bus/bus.js';
+import type { BusEnvelope, BusStatus } from './bus/bus.js';
 import type { IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
 
@@ -16,9 +16,10 @@ export interface GatewayObserver {
   ingress(channel: LegacyChannel, source: IngressSource): void;
   spoolFile(outcome: SpoolOutcome): void;
   delivered(envelope: BusEnvelope, recipients: number): void;
+  busStatusChanged(from: BusStatus, to: BusStatus): void;
 }
 
 export const noopObserver: GatewayObserver = {
   connectionOpened() {}, connectionClosed() {}, connectionRefused() {}, messageIn() {}, errorSent() {},
-  ingress() {}, spoolFile() {}, delivered() {},
+  ingress() {}, spoolFile() {}, delivered() {}, busStatusChanged() {},
 };

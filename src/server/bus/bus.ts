@@ -25,6 +25,7 @@ export interface BusEnvelope {
 export type BusStatus = 'disabled' | 'connecting' | 'connected' | 'disconnected';
 
 export type DeliverFn = (envelope: BusEnvelope) => void;
+export type BusStatusListener = (from: BusStatus, to: BusStatus) => void;
 
 export interface Bus {
   /** 'disabled' for the memory bus (no external system involved). */
@@ -33,5 +34,7 @@ export interface Bus {
   start(deliver: DeliverFn): Promise<void>;
   /** Deliver here now and, where clustered, on every other instance once. Never throws. */
   publish(envelope: BusEnvelope): void;
+  /** Called on every status transition (metrics count reconnects from it). */
+  onStatusChange(listener: BusStatusListener): void;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 /** Single-node bus: a publish is a local delivery. The embedded default. */
-import type { Bus, BusEnvelope, DeliverFn } from './bus.js';
+import type { Bus, BusEnvelope, BusStatusListener, DeliverFn } from './bus.js';
 
 export class MemoryBus implements Bus {
   readonly status = 'disabled' as const;
@@ -12,6 +12,9 @@ export class MemoryBus implements Bus {
   publish(envelope: BusEnvelope): void {
     this.deliver?.(envelope);
   }
+
+  /** The memory bus never changes status. */
+  onStatusChange(_listener: BusStatusListener): void {}
 
   async close(): Promise<void> {
     this.deliver = null;

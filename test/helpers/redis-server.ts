@@ -1,0 +1,67 @@
+/**
+ * A private `redis-server` on a free 127.0.0.1 port, for tests that need to kill and restart
+ * Redis. Stopped by its pid, never by name.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+export interface RedisServer {
+  port: number;
+  url: string;
+  /** Kill the server (SIGKILL by default, as a crash would) and wait for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Start it again on the same port. */
+  restart(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.end(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+export async function startRedisServer(port?: number): Promise<RedisServer> {
+  const chosen = port ?? (await freePort());
+  let child: ChildProcess | null = null;
+  const launch = async () => {
+    child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: 'ignore' });
+    await waitForPort(chosen, 10_000);
+  };
+  await launch();
+  const stop = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+      const proc = child as ChildProcess | null;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      process.kill(proc.pid!, signal);
+    await exited;
+  };
+  return {
+    port: chosen,
+    url: `redis://127.0.0.1:${chosen}`,
+    stop,
+    async restart() {
+      await stop();
+      await launch();
+    },
+  };
+}
