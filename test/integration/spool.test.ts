@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { startTestGateway, tempDir } from '../helpers/gateway.js';
+import { TestClient } from '../helpers/ws-client.js';
+import { sessionRoomId } from '../../src/server/session.js';
+import { FAILED_DIR, PROCESSING_DIR } from '../../src/server/ingress/spool.js';
+
+const stamp = () => `${Date.now()}.${Math.floor(Math.random() * 1e6)}`;
+const spoolFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.startsWith('websocket_'));
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('notification spool file: broadcast, target session, target entity; file removed', async () => {
+  const gw = await startTestGateway();
+  try {
+    const a = await TestClient.connect(gw.url, { cookie: 'PHPSESSID=spoolSessA1' });
+    const b = await TestClient.connect(gw.url);
+    b.send({ type: 'subscribe', entityType: 'resource', entityId: 3 });
+    await b.ofType('subscription_confirmation');
+
+    fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${stamp()}.json`), JSON.stringify({ type: 'notification', message: 'New booking created', data: { id: 1 } }));
+    for (const c of [a, b]) {
+      const m = await c.next((x) => x.message === 'New booking created');
+      assert.equal(m.source, 'spool');
+      assert.ok(m.received_at);
+      assert.deepEqual(m.data, { id: 1 });
+    }
+
+    fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${stamp()}.json`), JSON.stringify({ type: 'notification', target: 'session', sessionId: 'spoolSessA1', message: 'just you' }));
+    const mine = await a.next((x) => x.message === 'just you');
+    assert.equal(mine.roomId, sessionRoomId('spoolSessA1'));
+    assert.ok(await b.expectNone((x) => x.message === 'just you'));
+
+    fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${stamp()}.json`), JSON.stringify({ type: 'entity_update', target: 'entity', entityType: 'resource', entityId: 3, message: 'resource changed' }));
+    const ent = await b.next((x) => x.message === 'resource changed');
+    assert.deepEqual([ent.entityType, ent.entityId, ent.roomId], ['resource', 3, 'entity_resource_3']);
+    assert.ok(await a.expectNone((x) => x.message === 'resource changed'));
+
+    await until(() => spoolFiles(gw.spoolDir).length === 0 && fs.readdirSync(path.join(gw.spoolDir, PROCESSING_DIR)).length === 0);
+    a.close();
+    b.close();
+  } finally {
+    await gw.close();
+  }
+});
+
+test('session spool file delivers the unwrapped data to the session room only', async () => {
+  const gw = await startTestGateway();
+  try {
+    const a = await TestClient.connect(gw.url, { cookie: 'PHPSESSID=spoolSessB2' });
+    const other = await TestClient.connect(gw.url, { cookie: 'PHPSESSID=someoneElse9' });
+    const body = { type: 'session_targeted', sessionId: 'spoolSessB2', message: 'wrapper', data: { type: 'booking_confirmed', bookingId: 77 } };
+    fs.writeFileSync(path.join(gw.spoolDir, `websocket_session_spoolSessB2_${stamp()}.json`), JSON.stringify(body));
+    const got = await a.ofType('booking_confirmed');
+    assert.equal(got.bookingId, 77);
+    assert.equal(got.sessionId, undefined, 'the wrapper is not delivered');
+    assert.ok(got.timestamp);
+    assert.ok(await other.expectNone((x) => x.type === 'booking_confirmed'));
+    a.close();
+    other.close();
+  } finally {
+    await gw.close();
+  }
+});
+
+test('a half-written file is waited for; an unparseable one goes to failed/ and others still deliver', async () => {
+  const gw = await startTestGateway({ spool: { settleMs: 800 } });
+  try {
+    const c = await TestClient.connect(gw.url);
+    const name = `websocket_notification_${stamp()}.json`;
+    const full = JSON.stringify({ type: 'notification', message: 'slow writer' });
+    const fd = fs.openSync(path.join(gw.spoolDir, name), 'w');
+    fs.writeSync(fd, full.slice(0, 10));
+    await new Promise((r) => setTimeout(r, 300));
+    fs.writeSync(fd, full.slice(10));
+    fs.closeSync(fd);
+    await c.next((x) => x.message === 'slow writer');
+
+    const bad = `websocket_notification_${stamp()}.json`;
+    fs.writeFileSync(path.join(gw.spoolDir, bad), '{"type": "notification", "message": broken');
+    fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${stamp()}.json`), JSON.stringify({ type: 'notification', message: 'after the bad one' }));
+    await c.next((x) => x.message === 'after the bad one');
+    await until(() => fs.existsSync(path.join(gw.spoolDir, FAILED_DIR, bad)));
+    assert.equal(fs.readFileSync(path.join(gw.spoolDir, FAILED_DIR, bad), 'utf8'), '{"type": "notification", "message": broken', 'kept intact');
+
+    const shapeless = `websocket_session_x1_${stamp()}.json`;
+    fs.writeFileSync(path.join(gw.spoolDir, shapeless), '[1,2,3]');
+    await until(() => fs.existsSync(path.join(gw.spoolDir, FAILED_DIR, shapeless)));
+    c.close();
+  } finally {
+    await gw.close();
+  }
+});
+
+test('two gateways sharing one spool folder deliver each file exactly once', async () => {
+  const dir = tempDir();
+  const g1 = await startTestGateway({ spool: { dir, scanIntervalMs: 20 } });
+  const g2 = await startTestGateway({ spool: { dir, scanIntervalMs: 20 } });
+  try {
+    const c1 = await TestClient.connect(g1.url);
+    const c2 = await TestClient.connect(g2.url);
+    const total = 60;
+    for (let i = 0; i < total; i++) {
+      fs.writeFileSync(path.join(dir, `websocket_notification_${stamp()}_${i}.json`), JSON.stringify({ type: 'notification', message: `m${i}` }));
+    }
+    await until(() => spoolFiles(dir).length === 0, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    // Single-node buses: each file reaches the clients of the instance that claimed it.
+    const seen = [...c1.messages, ...c2.messages].filter((m) => typeof m.message === 'string' && m.message.startsWith('m')).map((m) => m.message);
+    assert.equal(seen.length, total, 'every file delivered exactly once across both instances');
+    assert.equal(new Set(seen).size, total);
+    c1.close();
+    c2.close();
+  } finally {
+    await g1.close();
+    await g2.close();
+  }
+});
+
+test('a claim left by a crashed instance is taken back and delivered', async () => {
+  const dir = tempDir();
+  fs.mkdirSync(path.join(dir, PROCESSING_DIR), { recursive: true });
+  const orphan = path.join(dir, PROCESSING_DIR, `websocket_notification_${stamp()}.json@dead-instance`);
+  fs.writeFileSync(orphan, JSON.stringify({ type: 'notification', message: 'orphaned' }));
+  const gw = await startTestGateway({ spool: { dir, claimTimeoutMs: 1000, scanIntervalMs: 100 } });
+  try {
+    const c = await TestClient.connect(gw.url);
+    await c.next((x) => x.message === 'orphaned', 6000);
+    assert.equal(fs.existsSync(orphan), false);
+    c.close();
+  } finally {
+    await gw.close();
+  }
+});
