@@ -23,8 +23,9 @@ export class ConfigReader {
     this.note(name, fallback, meaning);
     return readInt(this.env, name, fallback, min, max);
   }
-  string(name: string, fallback: string, meaning: string): string {
-    this.note(name, fallback, meaning);
+  /** `shown` documents a default computed at start-up (e.g. the OS temp folder). */
+  string(name: string, fallback: string, meaning: string, shown?: string): string {
+    this.note(name, shown ?? fallback, meaning);
     return readString(this.env, name, fallback);
   }
   optional(name: string, meaning: string): string | undefined {
