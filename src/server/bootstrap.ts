@@ -5,7 +5,14 @@
 import type { Config } from './config/index.js';
 import type { GatewayDeps } from './gateway.js';
 import type { Logger } from './log.js';
+import { createRedisDependencies } from './redis/dependencies.js';
 
-export async function buildDependencies(_config: Config, log: Logger): Promise<GatewayDeps> {
-  return { log };
+export async function buildDependencies(config: Config, log: Logger): Promise<GatewayDeps> {
+  const deps: GatewayDeps = { log };
+  if (config.redis.enabled) {
+    const { bus, ingressSources } = createRedisDependencies(config.redis, log, config.instanceId);
+    deps.bus = bus;
+    deps.ingressSources = [...(deps.ingressSources ?? []), ...ingressSources];
+  }
+  return deps;
 }

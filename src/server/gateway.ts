@@ -14,6 +14,7 @@ import { DisabledStore, type PartialApplicationsStore, type StoreStatus } from '
 import type { HandlerContext } from './handlers/context.js';
 import { Heartbeat } from './heartbeat.js';
 import { HttpRouter, sendJson } from './http/router.js';
+import type { ExternalIngress } from './ingress/external.js';
 import { Ingress } from './ingress/ingress.js';
 import { SpoolIngress } from './ingress/spool.js';
 import { silentLogger, type Logger } from './log.js';
@@ -30,6 +31,11 @@ export interface GatewayDeps {
   /** Defaults to no database ("Database not connected" replies). */
   store?: PartialApplicationsStore;
   observer?: GatewayObserver;
+  /**
+   * Ingress feeds besides the spool folder (the Redis legacy channels when Redis is configured).
+   * Started after the bus, closed before it. Defaults to none.
+   */
+  ingressSources?: ExternalIngress[];
 }
 
 export interface HealthReport {
@@ -56,6 +62,7 @@ export class Gateway {
   readonly router = new HttpRouter();
   readonly server: http.Server;
   readonly spool: SpoolIngress | null;
+  readonly ingressSources: readonly ExternalIngress[];
   private readonly transport: Transport;
   private readonly heartbeat: Heartbeat;
   private readonly startedAt = Date.now();
@@ -66,6 +73,7 @@ export class Gateway {
     this.bus = deps.bus ?? new MemoryBus();
     this.store = deps.store ?? new DisabledStore();
     this.observer = deps.observer ?? noopObserver;
+    this.ingressSources = deps.ingressSources ?? [];
     this.relay = new Relay(this.bus, config.instanceId, this.rooms, this.connections, (env, n) => this.observer.delivered(env, n));
     this.partials = new PartialApplicationsService(this.store, this.log);
     this.ingress = new Ingress(this.relay, this.partials, this.log, (channel, source) => this.observer.ingress(channel, source));
@@ -100,6 +108,7 @@ export class Gateway {
   async start(): Promise<AddressInfo> {
     await this.bus.start(this.relay.deliver);
     await this.spool?.start();
+    for (const source of this.ingressSources) await source.start(this.ingress);
     this.heartbeat.start();
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -160,6 +169,7 @@ export class Gateway {
     this.server.closeAllConnections();
     await serverClosed;
     await this.spool?.close();
+    for (const source of this.ingressSources) await source.close();
     await this.bus.close();
     await this.store.close();
     this.log.info('stopped');

@@ -28,6 +28,31 @@ export interface Config {
     allowedOrigins: string[];
   };
   clientBroadcast: ClientBroadcastPolicy;
+  redis: RedisConfig;
+}
+
+/**
+ * Redis connection and cluster-bus settings. Redis is enabled when REDIS_URL or REDIS_HOST is
+ * set; the URL's host, port and db win over the separate fields, whose user name and password
+ * fill in what the URL lacks.
+ */
+export interface RedisConfig {
+  enabled: boolean;
+  /** `redis://[user:password@]host:port/db` or `rediss://` for TLS. */
+  url: string | undefined;
+  host: string;
+  port: number;
+  username: string | undefined;
+  password: string | undefined;
+  db: number;
+  tls: boolean;
+  /** Prefix of the gateways' own channel(s); the legacy PHP channels are never prefixed. */
+  prefix: string;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  connectTimeoutMs: number;
+  /** Publishes awaiting Redis's reply beyond this are dropped (remote side only) instead of queued. */
+  maxPendingPublishes: number;
 }
 
 const HOUR = 3_600_000;
@@ -67,11 +92,35 @@ function build(r: ConfigReader): Config {
       allowedOrigins: r.list('WSS_ALLOWED_ORIGINS', 'Comma-separated Origin allow-list; empty allows any (upgrade refused with 403 otherwise)'),
     },
     clientBroadcast: r.oneOf('WSS_CLIENT_BROADCAST', 'all', ['all', 'chat', 'none'] as const, 'Which client-originated broadcasts are relayed: all, only chat, or none'),
+    redis: readRedis(r),
   };
   if (config.limits.rateBurst < config.limits.ratePerSecond) {
     throw new ConfigError('WSS_RATE_BURST', `must be at least WSS_RATE_LIMIT (${config.limits.ratePerSecond})`);
   }
   return config;
+}
+
+function readRedis(r: ConfigReader): RedisConfig {
+  const url = r.optional('REDIS_URL', 'Redis URL (redis:// or rediss://); its host, port and db win over REDIS_HOST/PORT/DB, REDIS_USERNAME/PASSWORD fill in what it lacks. Redis is off when neither REDIS_URL nor REDIS_HOST is set');
+  const host = r.optional('REDIS_HOST', 'Redis host; setting it (or REDIS_URL) enables Redis ingress and the multi-instance bus');
+  const redis: RedisConfig = {
+    enabled: url !== undefined || host !== undefined,
+    url,
+    host: host ?? '127.0.0.1',
+    port: r.int('REDIS_PORT', 6379, 1, 65535, 'Redis port'),
+    username: r.optional('REDIS_USERNAME', 'Redis ACL user name'),
+    password: r.optional('REDIS_PASSWORD', 'Redis password (never logged)'),
+    db: r.int('REDIS_DB', 0, 0, 1_000_000, 'Redis database number (pub/sub channels are shared by all databases)'),
+    tls: r.bool('REDIS_TLS', false, 'Connect to Redis over TLS (implied by a rediss:// URL)'),
+    prefix: r.string('REDIS_PREFIX', 'portico-ws:', 'Prefix of the channel the gateway instances use among themselves'),
+    retryBaseMs: r.int('REDIS_RETRY_BASE_MS', 100, 1, HOUR, 'First reconnect delay; doubles per attempt, jittered'),
+    retryMaxMs: r.int('REDIS_RETRY_MAX_MS', 5000, 1, HOUR, 'Upper bound of the reconnect delay'),
+    connectTimeoutMs: r.int('REDIS_CONNECT_TIMEOUT_MS', 5000, 100, HOUR, 'A connection attempt that takes longer is abandoned and retried'),
+    maxPendingPublishes: r.int('REDIS_MAX_PENDING_PUBLISHES', 10_000, 1, 10_000_000, 'Publishes awaiting a Redis reply beyond this are not sent to other instances (local delivery still happens)'),
+  };
+  if (url !== undefined && !/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL', `must start with redis:// or rediss://, got "${url.replace(/\/\/[^@/]*@/, '//***@')}"`);
+  if (redis.retryMaxMs < redis.retryBaseMs) throw new ConfigError('REDIS_RETRY_MAX_MS', `must be at least REDIS_RETRY_BASE_MS (${redis.retryBaseMs})`);
+  return redis;
 }
 
 /** Parse and validate; throws ConfigError naming the offending variable. */

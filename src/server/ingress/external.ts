@@ -1,0 +1,14 @@
+/**
+ * An ingress that runs beside the gateway and feeds the shared `Ingress` (the Redis legacy
+ * channels today). The gateway starts each one after the bus and closes it before the bus, so a
+ * source may share the bus's connections.
+ */
+import type { Ingress } from './ingress.js';
+
+export interface ExternalIngress {
+  /** Short name for logs, e.g. `redis`. */
+  readonly name: string;
+  /** Begin handing messages to `ingress`. Must not reject because an external system is down. */
+  start(ingress: Ingress): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,26 @@
+/**
+ * The Redis parts of a gateway, built from `config.redis`: the bus and the legacy-channel ingress,
+ * sharing one publisher and one subscriber connection. Bootstrap uses this; so do tests that run
+ * several gateways against one private redis-server.
+ */
+import { RedisBus } from '../bus/redis.js';
+import type { RedisConfig } from '../config/index.js';
+import type { ExternalIngress } from '../ingress/external.js';
+import { RedisIngress } from '../ingress/redis.js';
+import type { Logger } from '../log.js';
+import { RedisLink } from './link.js';
+
+export interface RedisDependencies {
+  bus: RedisBus;
+  ingressSources: ExternalIngress[];
+  link: RedisLink;
+}
+
+/** Name of the channel the instances exchange bus envelopes on. */
+export const clusterChannel = (config: RedisConfig): string => `${config.prefix}bus`;
+
+export function createRedisDependencies(config: RedisConfig, log: Logger, instanceId: string): RedisDependencies {
+  const link = new RedisLink(config, log, instanceId);
+  const bus = new RedisBus(link, { instanceId, channel: clusterChannel(config), maxPendingPublishes: config.maxPendingPublishes, log });
+  return { bus, ingressSources: [new RedisIngress(link, log)], link };
+}

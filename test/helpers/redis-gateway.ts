@@ -1,0 +1,68 @@
+/**
+ * Gateways wired to a private redis-server exactly as bootstrap wires them (Redis bus plus the
+ * legacy-channel ingress), a raw publisher that PUBLISHes like PHP does, a log capture, and
+ * small polling helpers for the Redis tests.
+ */
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { defaultConfig, type Config, type DeepPartial, type RedisConfig } from '../../src/server/config/index.js';
+import type { HealthReport } from '../../src/server/gateway.js';
+import type { Logger } from '../../src/server/log.js';
+import { createRedisDependencies, type RedisDependencies } from '../../src/server/redis/dependencies.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
+import type { RedisServer } from './redis-server.js';
+
+export interface LogLine { level: number; msg: string; [key: string]: unknown }
+
+/** A pino logger at debug level whose lines are kept in `lines`. */
+export function captureLogger(): { log: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { log: pino({ level: 'debug' }, stream), lines };
+}
+
+export interface RedisTestGateway extends TestGateway { redis: RedisDependencies; lines: LogLine[] }
+
+/** Redis settings for tests: fast reconnects so a restarted server is picked up within a second. */
+export function testRedisConfig(server: RedisServer, overrides: DeepPartial<RedisConfig> = {}): RedisConfig {
+  return defaultConfig({ redis: { enabled: true, url: server.url, retryBaseMs: 50, retryMaxMs: 500, connectTimeoutMs: 1000, ...overrides } }).redis;
+}
+
+export async function startRedisGateway(server: RedisServer, overrides: DeepPartial<Config> = {}): Promise<RedisTestGateway> {
+  const { log, lines } = captureLogger();
+  const instanceId = overrides.instanceId ?? `gw-${Math.random().toString(36).slice(2, 8)}`;
+  const redisConfig = testRedisConfig(server, overrides.redis);
+  const redis = createRedisDependencies(redisConfig, log, instanceId);
+  const gw = await startTestGateway({ ...overrides, instanceId, redis: redisConfig }, { log, bus: redis.bus, ingressSources: redis.ingressSources });
+  return { ...gw, redis, lines };
+}
+
+/** A plain ioredis client standing in for PHP's `$redis->publish($channel, json_encode($payload))`. */
+export function rawPublisher(server: RedisServer): Redis {
+  const client = new Redis(server.port, '127.0.0.1', { lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+  client.on('error', () => {});
+  return client;
+}
+
+export async function health(gw: TestGateway): Promise<HealthReport> {
+  const res = await fetch(`${gw.httpUrl}/health`);
+  return (await res.json()) as HealthReport;
+}
+
+/** Poll until `check` returns true; fails with `what` after `timeoutMs` (generous for loaded CI). */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
