@@ -5,6 +5,7 @@
 import type { Config } from './config/index.js';
 import type { GatewayDeps } from './gateway.js';
 import type { Logger } from './log.js';
+import { createDatabaseStore } from './data/postgres-dependencies.js';
 import { createRedisDependencies } from './redis/dependencies.js';
 
 export async function buildDependencies(config: Config, log: Logger): Promise<GatewayDeps> {
@@ -14,5 +15,6 @@ export async function buildDependencies(config: Config, log: Logger): Promise<Ga
     deps.bus = bus;
     deps.ingressSources = [...(deps.ingressSources ?? []), ...ingressSources];
   }
+  if (config.database.enabled) deps.store = await createDatabaseStore(config.database, log);
   return deps;
 }

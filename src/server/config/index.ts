@@ -28,6 +28,7 @@ export interface Config {
     allowedOrigins: string[];
   };
   clientBroadcast: ClientBroadcastPolicy;
+  database: DatabaseConfig;
   redis: RedisConfig;
 }
 
@@ -53,6 +54,31 @@ export interface RedisConfig {
   connectTimeoutMs: number;
   /** Publishes awaiting Redis's reply beyond this are dropped (remote side only) instead of queued. */
   maxPendingPublishes: number;
+}
+
+/**
+ * PostgreSQL (PorticoEstate's database) for partial applications. Enabled when DATABASE_URL,
+ * DB_HOST, DB_NAME or WSS_PORTICO_CONFIG is set. DATABASE_URL, when set, is used on its own;
+ * otherwise the DB_* values override what WSS_PORTICO_CONFIG's header.inc.php says.
+ */
+export interface DatabaseConfig {
+  enabled: boolean;
+  /** `postgres://user:password@host:port/name`; never logged with its password. */
+  url: string | undefined;
+  host: string | undefined;
+  port: number | undefined;
+  name: string | undefined;
+  user: string | undefined;
+  password: string | undefined;
+  /** Path of a PorticoEstate `config/header.inc.php` to read db_host/db_port/db_name/db_user/db_pass from. */
+  porticoConfig: string | undefined;
+  statementTimeoutMs: number;
+  poolSize: number;
+  connectTimeoutMs: number;
+  /** How often the database is checked while connected; while disconnected it is retried with backoff up to this. */
+  healthIntervalMs: number;
+  /** Time zone of PorticoEstate's wall-clock timestamps (bb_application_date.from_/to_). */
+  timezone: string;
 }
 
 const HOUR = 3_600_000;
@@ -92,6 +118,7 @@ function build(r: ConfigReader): Config {
       allowedOrigins: r.list('WSS_ALLOWED_ORIGINS', 'Comma-separated Origin allow-list; empty allows any (upgrade refused with 403 otherwise)'),
     },
     clientBroadcast: r.oneOf('WSS_CLIENT_BROADCAST', 'all', ['all', 'chat', 'none'] as const, 'Which client-originated broadcasts are relayed: all, only chat, or none'),
+    database: readDatabase(r),
     redis: readRedis(r),
   };
   if (config.limits.rateBurst < config.limits.ratePerSecond) {
@@ -121,6 +148,36 @@ function readRedis(r: ConfigReader): RedisConfig {
   if (url !== undefined && !/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL', `must start with redis:// or rediss://, got "${url.replace(/\/\/[^@/]*@/, '//***@')}"`);
   if (redis.retryMaxMs < redis.retryBaseMs) throw new ConfigError('REDIS_RETRY_MAX_MS', `must be at least REDIS_RETRY_BASE_MS (${redis.retryBaseMs})`);
   return redis;
+}
+
+function readDatabase(r: ConfigReader): DatabaseConfig {
+  const url = r.optional('DATABASE_URL', 'PostgreSQL URL of the PorticoEstate database (postgres://user:pass@host:port/name); used on its own when set');
+  const host = r.optional('DB_HOST', 'PorticoEstate database host (overrides WSS_PORTICO_CONFIG); setting it (or DB_NAME, DATABASE_URL, WSS_PORTICO_CONFIG) enables partial applications');
+  const portText = r.optional('DB_PORT', 'PorticoEstate database port (unset: the header.inc.php value, else 5432)');
+  const name = r.optional('DB_NAME', 'PorticoEstate database name (unset: the header.inc.php value, else portico)');
+  const user = r.optional('DB_USER', 'PorticoEstate database user (unset: the header.inc.php value, else portico)');
+  const password = r.optional('DB_PASS', 'PorticoEstate database password (never logged)');
+  const porticoConfig = r.optional('WSS_PORTICO_CONFIG', "Path of PorticoEstate's config/header.inc.php to read the database settings from, as the original server did");
+  const database: DatabaseConfig = {
+    enabled: url !== undefined || host !== undefined || name !== undefined || porticoConfig !== undefined,
+    url, host, port: undefined, name, user, password, porticoConfig,
+    statementTimeoutMs: r.int('WSS_DB_STATEMENT_TIMEOUT_MS', 5000, 10, HOUR, 'A look-up statement running longer is cancelled by PostgreSQL and the client gets the fixed error reply'),
+    poolSize: r.int('WSS_DB_POOL_SIZE', 10, 1, 1000, 'Most PostgreSQL connections this instance opens'),
+    connectTimeoutMs: r.int('WSS_DB_CONNECT_TIMEOUT_MS', 5000, 100, HOUR, 'Connecting (or waiting for a free pooled connection) longer than this fails the look-up'),
+    healthIntervalMs: r.int('WSS_DB_HEALTH_INTERVAL_MS', 10_000, 50, HOUR, 'Database check interval while connected; while disconnected it is retried with backoff up to this'),
+    timezone: r.string('WSS_DB_TIMEZONE', 'Europe/Oslo', "Time zone of PorticoEstate's stored wall-clock times, used to print application dates in ISO 8601"),
+  };
+  if (portText !== undefined) {
+    if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) throw new ConfigError('DB_PORT', `must be a port number (1-65535), got "${portText}"`);
+    database.port = Number(portText);
+  }
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql://, got "${url.replace(/\/\/[^@/]*@/, '//***@')}"`);
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: database.timezone });
+  } catch {
+    throw new ConfigError('WSS_DB_TIMEZONE', `must be an IANA time zone name, got "${database.timezone}"`);
+  }
+  return database;
 }
 
 /** Parse and validate; throws ConfigError naming the offending variable. */
