@@ -51,6 +51,11 @@ export class RedisBus implements Bus {
     return this.link.status;
   }
 
+  /** Publishes sent to Redis and not yet acknowledged (bounded by `maxPendingPublishes`). */
+  get pendingPublishes(): number {
+    return this.pending;
+  }
+
   async start(deliver: DeliverFn): Promise<void> {
     this.deliver = deliver;
     await this.link.subscriber.subscribe(this.opts.channel, this.receive);
