@@ -1,0 +1,82 @@
+/**
+ * The benchmark's trigger: Redis `PUBLISH` commands written as raw RESP on one pipelined socket,
+ * coalesced per event-loop turn, so publishing thousands of messages per second costs the load
+ * generator almost nothing. Replies (the subscriber count) are tallied to catch a server that is
+ * not subscribed.
+ */
+import net from 'node:net';
+
+export class RespPublisher {
+  private pending = '';
+  private scheduled = false;
+  private replyTail = '';
+  /** Sum of subscriber counts from PUBLISH replies. */
+  receivers = 0;
+  replies = 0;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.setNoDelay(true);
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => this.onReply(text));
+    socket.on('error', () => {});
+  }
+
+  static connect(port: number, host = '127.0.0.1'): Promise<RespPublisher> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, host);
+      socket.once('connect', () => resolve(new RespPublisher(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  publish(channel: string, message: string): void {
+    this.pending += `*3\r\n$7\r\nPUBLISH\r\n$${Buffer.byteLength(channel)}\r\n${channel}\r\n$${Buffer.byteLength(message)}\r\n${message}\r\n`;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** How many subscribers `channel` has right now (PUBSUB NUMSUB), for readiness checks. */
+  numsub(channel: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const probe = net.connect(this.socket.remotePort!, this.socket.remoteAddress!);
+      let text = '';
+      const timer = setTimeout(() => { probe.destroy(); reject(new Error('PUBSUB NUMSUB timed out')); }, 3000);
+      probe.setEncoding('latin1');
+      probe.on('error', (err) => { clearTimeout(timer); reject(err); });
+      probe.on('data', (chunk: string) => {
+        text += chunk;
+        const m = /:(\d+)\r\n$/.exec(text);
+        if (m) { clearTimeout(timer); probe.destroy(); resolve(Number(m[1])); }
+      });
+      probe.write(`*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n$${channel.length}\r\n${channel}\r\n`);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const text = this.pending;
+    this.pending = '';
+    if (text) this.socket.write(text);
+  };
+
+  private onReply(text: string): void {
+    const all = this.replyTail + text;
+    let start = 0;
+    for (;;) {
+      const nl = all.indexOf('\r\n', start);
+      if (nl < 0) break;
+      if (all.charCodeAt(start) === 58 /* ':' */) {
+        this.receivers += Number(all.slice(start + 1, nl));
+        this.replies += 1;
+      }
+      start = nl + 2;
+    }
+    this.replyTail = all.slice(start);
+  }
+}
