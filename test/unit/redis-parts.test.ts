@@ -1,0 +1,75 @@
+/** The pure parts of the Redis side: bus envelope codec, retry strategy, config and endpoint. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeEnvelope, encodeEnvelope } from '../../src/server/bus/codec.js';
+import type { BusEnvelope } from '../../src/server/bus/bus.js';
+import { ConfigError, loadConfig } from '../../src/server/config/index.js';
+import { describeRedisEndpoint, redisClientOptions, redisEndpoint } from '../../src/server/redis/client.js';
+import { createRetryStrategy } from '../../src/server/redis/retry.js';
+import { StatusCell } from '../../src/server/redis/status.js';
+
+test('envelope codec round-trips every field, frame byte for byte', () => {
+  const frame = JSON.stringify({ type: 'chat', message: 'line\nbreak "quoted" ✓', timestamp: 'x' });
+  const room: BusEnvelope = { origin: 'gw-1', target: { kind: 'room', roomId: 'entity_resource_42' }, frame, exclude: 'c1', stream: 'room:entity_resource_42', seq: 17, ingressAt: 1_700_000_000_000 };
+  const decoded = decodeEnvelope(encodeEnvelope(room, 'nonce-a'));
+  assert.deepEqual(decoded, { envelope: room, nonce: 'nonce-a' });
+  const all: BusEnvelope = { origin: 'gw-2', target: { kind: 'all' }, frame: '{"type":"x"}' };
+  assert.deepEqual(decodeEnvelope(encodeEnvelope(all, 'n')), { envelope: all, nonce: 'n' });
+});
+
+test('envelope codec rejects what it does not understand', () => {
+  for (const bad of ['', '{"type":"notification"}', 'PWS1 ', 'PWS1 {"o":"a"}\n{}', 'PWS1 not json\n{}', 'PWS1 {"o":1,"n":"x"}\n{}', 'PWS1 {"o":"a","n":"x","q":"7"}\n{}', 'PWS1 [1]\n{}']) {
+    assert.equal(decodeEnvelope(bad), null, bad);
+  }
+});
+
+test('retry strategy: capped, jittered, growing, never gives up', () => {
+  const retry = createRetryStrategy({ baseMs: 100, maxMs: 5000 }, () => 1);
+  assert.deepEqual([1, 2, 3, 4].map(retry), [100, 200, 400, 800]);
+  assert.equal(retry(50), 5000);
+  const low = createRetryStrategy({ baseMs: 100, maxMs: 5000 }, () => 0);
+  assert.equal(low(50), 2500, 'jitter keeps half the delay');
+  assert.equal(typeof createRetryStrategy({ baseMs: 1, maxMs: 1 })(1_000_000), 'number');
+});
+
+test('status cell reports each real transition once', () => {
+  const cell = new StatusCell<'a' | 'b'>('a');
+  const seen: string[] = [];
+  cell.onChange((from, to) => seen.push(`${from}->${to}`));
+  cell.set('b');
+  cell.set('b');
+  cell.set('a');
+  assert.deepEqual(seen, ['a->b', 'b->a']);
+});
+
+test('redis config: off unless REDIS_URL or REDIS_HOST; documented names', () => {
+  assert.equal(loadConfig({}).redis.enabled, false);
+  assert.equal(loadConfig({ REDIS_PORT: '6380' }).redis.enabled, false);
+  const byHost = loadConfig({ REDIS_HOST: 'redis.internal', REDIS_PORT: '6380', REDIS_PASSWORD: 'pw', REDIS_DB: '2', REDIS_TLS: 'true' }).redis;
+  assert.equal(byHost.enabled, true);
+  assert.deepEqual(redisEndpoint(byHost), { host: 'redis.internal', port: 6380, db: 2, tls: true, password: 'pw' });
+  assert.equal(describeRedisEndpoint(byHost), 'rediss://redis.internal:6380/2');
+  const byUrl = loadConfig({ REDIS_URL: 'redis://:s%40cret@10.0.0.5:6390/3', REDIS_HOST: 'ignored', REDIS_DB: '9' }).redis;
+  assert.deepEqual(redisEndpoint(byUrl), { host: '10.0.0.5', port: 6390, db: 3, tls: false, password: 's@cret' });
+  assert.ok(!describeRedisEndpoint(byUrl).includes('cret'), 'no password in descriptions');
+  const fill = loadConfig({ REDIS_URL: 'rediss://cache:6379', REDIS_PASSWORD: 'from-env', REDIS_USERNAME: 'gw' }).redis;
+  assert.deepEqual(redisEndpoint(fill), { host: 'cache', port: 6379, db: 0, tls: true, username: 'gw', password: 'from-env' });
+  assert.equal(loadConfig({ REDIS_HOST: 'h' }).redis.prefix, 'portico-ws:');
+});
+
+test('redis config: bad values fail naming the variable, without the password', () => {
+  assert.throws(() => loadConfig({ REDIS_URL: 'http://user:topsecret@host' }), (err: unknown) => err instanceof ConfigError && err.variable === 'REDIS_URL' && !err.message.includes('topsecret'));
+  assert.throws(() => loadConfig({ REDIS_HOST: 'h', REDIS_PORT: 'x' }), (err: unknown) => err instanceof ConfigError && err.variable === 'REDIS_PORT');
+  assert.throws(() => loadConfig({ REDIS_HOST: 'h', REDIS_RETRY_BASE_MS: '900', REDIS_RETRY_MAX_MS: '100' }), (err: unknown) => err instanceof ConfigError && err.variable === 'REDIS_RETRY_MAX_MS');
+});
+
+test('client options never queue while disconnected and never resend unacknowledged publishes', () => {
+  const opts = redisClientOptions(loadConfig({ REDIS_HOST: 'h' }).redis, 'publisher', 'gw 1');
+  assert.equal(opts.enableOfflineQueue, false);
+  assert.equal(opts.autoResendUnfulfilledCommands, false);
+  assert.equal(opts.autoResubscribe, false);
+  assert.equal(opts.maxRetriesPerRequest, 0);
+  assert.equal(opts.lazyConnect, true);
+  assert.equal(opts.connectionName, 'portico-ws:gw_1:publisher');
+  assert.equal(typeof opts.retryStrategy, 'function');
+});
