@@ -5,11 +5,13 @@
 import type { Config } from './config/index.js';
 import type { GatewayDeps } from './gateway.js';
 import type { Logger } from './log.js';
+import { createMetrics } from './metrics.js';
 import { createDatabaseStore } from './data/postgres-dependencies.js';
 import { createRedisDependencies } from './redis/dependencies.js';
 
 export async function buildDependencies(config: Config, log: Logger): Promise<GatewayDeps> {
   const deps: GatewayDeps = { log };
+  if (config.metrics.enabled) deps.observer = createMetrics({ labels: { instance: config.instanceId } });
   if (config.redis.enabled) {
     const { bus, ingressSources } = createRedisDependencies(config.redis, log, config.instanceId);
     deps.bus = bus;

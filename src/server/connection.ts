@@ -13,6 +13,8 @@ export interface ConnectionOptions {
   maxBufferedBytes: number;
   rate: RateLimitOptions;
   onOverflow: (conn: Connection) => void;
+  /** Called after `send` wrote a message of this type (replies and greetings, for metrics). */
+  onSent?: (type: string, bytes: number) => void;
 }
 
 export class Connection {
@@ -47,7 +49,13 @@ export class Connection {
   }
 
   send(message: object): boolean {
-    return this.sendFrame(JSON.stringify(message));
+    const frame = JSON.stringify(message);
+    const sent = this.sendFrame(frame);
+    if (sent && this.opts.onSent) {
+      const type = (message as { type?: unknown }).type;
+      this.opts.onSent(typeof type === 'string' ? type : 'untyped', Buffer.byteLength(frame));
+    }
+    return sent;
   }
 
   markSeen(): void {

@@ -13,6 +13,8 @@ import { PartialApplicationsService } from './data/partial-applications.js';
 import { DisabledStore, type PartialApplicationsStore, type StoreStatus } from './data/store.js';
 import type { HandlerContext } from './handlers/context.js';
 import { Heartbeat } from './heartbeat.js';
+import { registerMetricsRoute } from './http/metrics.js';
+import { registerPublishRoutes } from './http/publish.js';
 import { HttpRouter, sendJson } from './http/router.js';
 import type { ExternalIngress } from './ingress/external.js';
 import { Ingress } from './ingress/ingress.js';
@@ -98,6 +100,13 @@ export class Gateway {
       const report = this.health();
       sendJson(res, 200, report);
     });
+    registerPublishRoutes(this.router, this.ingress, config.publish, this.log);
+    this.observer.attach?.({
+      connections: () => this.connections.size,
+      roomsByKind: () => this.rooms.countByKind(),
+      busStatus: () => this.bus.status,
+    });
+    if (config.metrics.enabled) registerMetricsRoute(this.router, this.observer);
     this.bus.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
     this.server.on('upgrade', this.transport.handleUpgrade);

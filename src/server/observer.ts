@@ -3,23 +3,43 @@
  * the default does nothing, so the core has no dependency on any metrics library.
  */
 import type { LegacyChannel } from '../protocol/constants.js';
+import type { RoomKind } from '../protocol/room-ids.js';
 import type { BusEnvelope, BusStatus } from './bus/bus.js';
 import type { IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
+
+/** Live gateway state an observer may read when it is scraped (gauges). */
+export interface GatewayState {
+  connections(): number;
+  roomsByKind(): Record<RoomKind, number>;
+  busStatus(): BusStatus;
+}
+
+/** A scrape of the observer's metrics, served by the gateway on GET /metrics. */
+export interface MetricsExposition {
+  contentType: string;
+  body: string;
+}
 
 export interface GatewayObserver {
   connectionOpened(): void;
   connectionClosed(code: number): void;
   connectionRefused(reason: 'path' | 'origin' | 'capacity'): void;
   messageIn(type: string, bytes: number): void;
+  /** A message written to one connection outside the relay (replies, greetings). */
+  messageOut(type: string, bytes: number, recipients: number): void;
   errorSent(code: string): void;
   ingress(channel: LegacyChannel, source: IngressSource): void;
   spoolFile(outcome: SpoolOutcome): void;
   delivered(envelope: BusEnvelope, recipients: number): void;
   busStatusChanged(from: BusStatus, to: BusStatus): void;
+  /** Called once by the gateway's constructor, so gauges can read live state. */
+  attach?(state: GatewayState): void;
+  /** When present, the gateway serves it on GET /metrics and /wss/metrics. */
+  exposition?(): Promise<MetricsExposition>;
 }
 
 export const noopObserver: GatewayObserver = {
-  connectionOpened() {}, connectionClosed() {}, connectionRefused() {}, messageIn() {}, errorSent() {},
+  connectionOpened() {}, connectionClosed() {}, connectionRefused() {}, messageIn() {}, messageOut() {}, errorSent() {},
   ingress() {}, spoolFile() {}, delivered() {}, busStatusChanged() {},
 };

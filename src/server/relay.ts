@@ -51,6 +51,7 @@ export class Relay {
   }
 
   private envelope(target: BusEnvelope['target'], message: object, exclude?: Connection, ingressAt = Date.now()): BusEnvelope {
-    return { origin: this.instanceId, target, frame: JSON.stringify(message), exclude: exclude?.id, ingressAt };
+    const type = (message as { type?: unknown }).type;
+    return { origin: this.instanceId, target, frame: JSON.stringify(message), exclude: exclude?.id, ingressAt, type: typeof type === 'string' ? type : undefined };
   }
 }

@@ -65,6 +65,7 @@ export class Transport {
         this.log.warn({ conn: c.id, buffered: c.ws.bufferedAmount }, 'client is not reading; disconnecting');
         c.terminate();
       },
+      onSent: (type, bytes) => this.observer.messageOut(type, bytes, 1),
     });
     this.connections.add(conn);
     this.observer.connectionOpened();

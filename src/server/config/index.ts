@@ -30,6 +30,10 @@ export interface Config {
   clientBroadcast: ClientBroadcastPolicy;
   database: DatabaseConfig;
   redis: RedisConfig;
+  /** `POST /publish`: disabled (404) while `token` is unset. */
+  publish: { token: string | undefined; maxBodyBytes: number };
+  /** `GET /metrics` (Prometheus text format) when the composition root installs the metrics observer. */
+  metrics: { enabled: boolean };
 }
 
 /**
@@ -120,6 +124,13 @@ function build(r: ConfigReader): Config {
     clientBroadcast: r.oneOf('WSS_CLIENT_BROADCAST', 'all', ['all', 'chat', 'none'] as const, 'Which client-originated broadcasts are relayed: all, only chat, or none'),
     database: readDatabase(r),
     redis: readRedis(r),
+    publish: {
+      token: r.optional('WSS_PUBLISH_TOKEN', 'Bearer token for POST /publish (alias /wss-publish); unset disables the endpoint (404)'),
+      maxBodyBytes: r.int('WSS_PUBLISH_MAX_BYTES', 1_048_576, 256, 64 * 1024 * 1024, 'Largest POST /publish body; larger is answered 413'),
+    },
+    metrics: {
+      enabled: r.bool('WSS_METRICS_ENABLED', true, 'Serve Prometheus metrics on GET /metrics'),
+    },
   };
   if (config.limits.rateBurst < config.limits.ratePerSecond) {
     throw new ConfigError('WSS_RATE_BURST', `must be at least WSS_RATE_LIMIT (${config.limits.ratePerSecond})`);

@@ -1,0 +1,169 @@
+/**
+ * Prometheus metrics: a `GatewayObserver` backed by prom-client, with a private Registry per
+ * gateway (so several gateways in one process, as in tests, never share counters), plus Node's
+ * default process metrics and event-loop lag. Names are prefixed `portico_ws_`.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LegacyChannel } from '../protocol/constants.js';
+import type { BusEnvelope, BusStatus } from './bus/bus.js';
+import type { IngressSource } from './ingress/ingress.js';
+import type { SpoolOutcome } from './ingress/spool.js';
+import type { GatewayObserver, GatewayState, MetricsExposition } from './observer.js';
+
+/** Message types are partly chosen by publishers; beyond this many distinct ones, new types count as "other". */
+export const MAX_TYPE_LABELS = 200;
+
+const BUS_STATUSES: BusStatus[] = ['disabled', 'connecting', 'connected', 'disconnected'];
+
+export interface MetricsOptions {
+  /** Extra labels on every series, e.g. `{ instance: config.instanceId }`. Default none. */
+  labels?: Record<string, string>;
+  /** Collect Node's default process metrics and event-loop lag. Default true. */
+  processMetrics?: boolean;
+}
+
+export class GatewayMetrics implements GatewayObserver {
+  readonly registry = new Registry();
+  private state: GatewayState | null = null;
+  private readonly knownTypes = new Set<string>();
+  private wasConnected = false;
+
+  private readonly connectionsOpen: Gauge;
+  private readonly connectionsTotal: Counter;
+  private readonly refused: Counter<'reason'>;
+  private readonly disconnects: Counter<'code'>;
+  private readonly rooms: Gauge<'kind'>;
+  private readonly messagesIn: Counter<'type'>;
+  private readonly bytesIn: Counter;
+  private readonly messagesOut: Counter<'type'>;
+  private readonly bytesOut: Counter;
+  private readonly errors: Counter<'code'>;
+  private readonly ingressTotal: Counter<'channel' | 'source'>;
+  private readonly spoolFiles: Counter<'outcome'>;
+  private readonly busStatus: Gauge<'status'>;
+  private readonly redisReconnects: Counter;
+  private readonly latency: Histogram;
+
+  constructor(options: MetricsOptions = {}) {
+    const registers = [this.registry];
+    if (options.labels) this.registry.setDefaultLabels(options.labels);
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    const self = this;
+
+    this.connectionsOpen = new Gauge({
+      name: 'portico_ws_connections_open', help: 'WebSocket connections open now', registers,
+      collect() { if (self.state) this.set(self.state.connections()); },
+    });
+    this.connectionsTotal = new Counter({ name: 'portico_ws_connections_total', help: 'WebSocket connections accepted', registers });
+    this.refused = new Counter({ name: 'portico_ws_connections_refused_total', help: 'Upgrades refused, by reason', labelNames: ['reason'], registers });
+    this.disconnects = new Counter({ name: 'portico_ws_disconnects_total', help: 'Closed connections, by WebSocket close code', labelNames: ['code'], registers });
+    this.rooms = new Gauge({
+      name: 'portico_ws_rooms', help: 'Rooms with members on this instance, by kind', labelNames: ['kind'], registers,
+      collect() {
+        if (!self.state) return;
+        for (const [kind, n] of Object.entries(self.state.roomsByKind())) this.set({ kind }, n);
+      },
+    });
+    this.messagesIn = new Counter({ name: 'portico_ws_messages_in_total', help: 'Client frames received, by message type', labelNames: ['type'], registers });
+    this.bytesIn = new Counter({ name: 'portico_ws_bytes_in_total', help: 'Bytes of client frames received', registers });
+    this.messagesOut = new Counter({ name: 'portico_ws_messages_out_total', help: 'Messages written to connections (one per recipient), by type', labelNames: ['type'], registers });
+    this.bytesOut = new Counter({ name: 'portico_ws_bytes_out_total', help: 'Bytes of messages written to connections', registers });
+    this.errors = new Counter({ name: 'portico_ws_errors_total', help: 'Error replies and rate-limit closes, by error code', labelNames: ['code'], registers });
+    this.ingressTotal = new Counter({
+      name: 'portico_ws_ingress_total', help: 'Messages published by the application, by channel and source (redis, spool, http)',
+      labelNames: ['channel', 'source'], registers,
+    });
+    this.spoolFiles = new Counter({ name: 'portico_ws_spool_files_total', help: 'Spool files processed, by outcome', labelNames: ['outcome'], registers });
+    this.busStatus = new Gauge({
+      name: 'portico_ws_bus_status', help: 'Bus (Redis) status: 1 for the current one', labelNames: ['status'], registers,
+      collect() {
+        if (!self.state) return;
+        const now = self.state.busStatus();
+        for (const s of BUS_STATUSES) this.set({ status: s }, s === now ? 1 : 0);
+      },
+    });
+    this.redisReconnects = new Counter({ name: 'portico_ws_redis_reconnects_total', help: 'Times the bus got its Redis connection back after losing it', registers });
+    this.latency = new Histogram({
+      name: 'portico_ws_delivery_latency_seconds', help: 'Time from ingress (or client frame) to the socket write',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers,
+    });
+  }
+
+  attach(state: GatewayState): void {
+    this.state = state;
+  }
+
+  async exposition(): Promise<MetricsExposition> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  connectionOpened(): void {
+    this.connectionsTotal.inc();
+    if (!this.state) this.connectionsOpen.inc();
+  }
+
+  connectionClosed(code: number): void {
+    this.disconnects.inc({ code: String(code) });
+    if (!this.state) this.connectionsOpen.dec();
+  }
+
+  connectionRefused(reason: 'path' | 'origin' | 'capacity'): void {
+    this.refused.inc({ reason });
+  }
+
+  messageIn(type: string, bytes: number): void {
+    this.messagesIn.inc({ type: this.typeLabel(type) });
+    this.bytesIn.inc(bytes);
+  }
+
+  messageOut(type: string, bytes: number, recipients: number): void {
+    if (recipients <= 0) return;
+    this.messagesOut.inc({ type: this.typeLabel(type) }, recipients);
+    this.bytesOut.inc(bytes * recipients);
+  }
+
+  errorSent(code: string): void {
+    this.errors.inc({ code });
+  }
+
+  ingress(channel: LegacyChannel, source: IngressSource): void {
+    this.ingressTotal.inc({ channel, source });
+  }
+
+  spoolFile(outcome: SpoolOutcome): void {
+    this.spoolFiles.inc({ outcome });
+  }
+
+  delivered(envelope: BusEnvelope, recipients: number): void {
+    if (recipients <= 0) return;
+    this.messageOut(envelope.type ?? frameType(envelope.frame), Buffer.byteLength(envelope.frame), recipients);
+    if (envelope.ingressAt !== undefined) this.latency.observe(Math.max(0, Date.now() - envelope.ingressAt) / 1000);
+  }
+
+  busStatusChanged(_from: BusStatus, to: BusStatus): void {
+    if (to !== 'connected') return;
+    if (this.wasConnected) this.redisReconnects.inc();
+    this.wasConnected = true;
+  }
+
+  private typeLabel(type: string): string {
+    if (this.knownTypes.has(type)) return type;
+    if (this.knownTypes.size >= MAX_TYPE_LABELS) return 'other';
+    this.knownTypes.add(type);
+    return type;
+  }
+}
+
+/** The `type` of a serialised message that arrived from another instance (its envelope carries none). */
+function frameType(frame: string): string {
+  try {
+    const type = (JSON.parse(frame) as { type?: unknown }).type;
+    return typeof type === 'string' ? type : 'untyped';
+  } catch {
+    return 'untyped';
+  }
+}
+
+export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
+  return new GatewayMetrics(options);
+}
