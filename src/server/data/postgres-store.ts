@@ -114,7 +114,10 @@ export class PostgresStore implements PartialApplicationsStore {
           this.log.info({ err: describeFailure(err), session, attempt }, 'postgres: connection lost during look-up, retrying on another');
           continue;
         }
-        if (kind === 'timeout') throw new Error('partial applications look-up cancelled by the statement timeout', { cause: err });
+        if (kind === 'timeout') {
+          this.log.warn({ err: describeFailure(err), session }, 'postgres: look-up cancelled by the statement timeout');
+          throw new Error('partial applications look-up cancelled by the statement timeout', { cause: err });
+        }
         if (kind === 'query') throw err instanceof Error ? err : new Error(String(err));
         this.markDown(err);
         throw new DatabaseUnavailableError('database not reachable', { cause: err });
