@@ -28,7 +28,7 @@ export class RedisIngress implements ExternalIngress {
       await this.link.subscriber.subscribe(channel, (text) => this.receive(channel, text));
     }
     await this.link.open();
-    this.log.info({ channels: this.channels }, 'redis ingress subscribed');
+    this.log.info({ channels: this.channels }, 'redis ingress started (subscribed whenever Redis is connected)');
   }
 
   async close(): Promise<void> {
