@@ -16,6 +16,7 @@ import { Heartbeat } from './heartbeat.js';
 import { registerMetricsRoute } from './http/metrics.js';
 import { registerPublishRoutes } from './http/publish.js';
 import { HttpRouter, sendJson } from './http/router.js';
+import { defaultClientAssetsDir, loadClientAssets, registerClientAssets } from './http/static-assets.js';
 import type { ExternalIngress } from './ingress/external.js';
 import { Ingress } from './ingress/ingress.js';
 import { SpoolIngress } from './ingress/spool.js';
@@ -38,6 +39,8 @@ export interface GatewayDeps {
    * Started after the bus, closed before it. Defaults to none.
    */
   ingressSources?: ExternalIngress[];
+  /** Folder of the built browser client and test page (scripts/build-client.mjs). Defaults to this package's dist/client. */
+  clientAssetsDir?: string;
 }
 
 export interface HealthReport {
@@ -107,6 +110,7 @@ export class Gateway {
       busStatus: () => this.bus.status,
     });
     if (config.metrics.enabled) registerMetricsRoute(this.router, this.observer);
+    registerClientAssets(this.router, loadClientAssets(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log));
     this.bus.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
     this.server.on('upgrade', this.transport.handleUpgrade);
