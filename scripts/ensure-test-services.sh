@@ -23,6 +23,16 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   fi
   for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
 fi
+# The database tests connect as user postgres over 127.0.0.1 without a password. A freshly
+# installed Debian cluster asks for one there, so allow exactly that (first pg_hba line wins).
+if ! psql -h 127.0.0.1 -p 5432 -U postgres -w -Atc 'select 1' >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  pg_version="$(ls /etc/postgresql 2>/dev/null | head -n1)"
+  pg_hba="/etc/postgresql/$pg_version/main/pg_hba.conf"
+  if [ -n "$pg_version" ] && [ -f "$pg_hba" ]; then
+    sed -i '1i host all postgres 127.0.0.1/32 trust' "$pg_hba"
+    pg_ctlcluster --skip-systemctl-redirect "$pg_version" main reload || true
+  fi
+fi
 
 [ -x /usr/bin/chromium ] || apt_install chromium
 echo "ensure-test-services: redis $(redis-cli -p 6379 ping), postgres $(pg_isready -h 127.0.0.1 -p 5432 >/dev/null && echo up || echo down), chromium $([ -x /usr/bin/chromium ] && echo present || echo missing)"
