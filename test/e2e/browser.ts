@@ -3,6 +3,7 @@
  * what the source says, whatever dist/ holds) and headless Debian Chromium via playwright-core.
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -15,6 +16,7 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 /** Build the client and test page into a new temp folder; returns the folder. */
 export function buildClientAssets(): string {
   const outdir = tempDir('portico-ws-client-');
+  process.once('exit', () => fs.rmSync(outdir, { recursive: true, force: true }));
   const result = spawnSync(process.execPath, [path.join(root, 'scripts/build-client.mjs'), '--outdir', outdir, '--no-types'], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`client build failed: ${result.stderr}`);
   return outdir;

@@ -42,11 +42,11 @@ let errors: string[];
 let peer: TestClient;
 
 const events = (name: string): Promise<any[]> =>
-  page.evaluate((n) => (window as any).__events.filter((e: Recorded) => e.name === n).map((e: Recorded) => e.detail), name);
+  page.evaluate((n) => (globalThis as any).__events.filter((e: Recorded) => e.name === n).map((e: Recorded) => e.detail), name);
 
 async function waitForEvent(name: string, predicate: string = 'true'): Promise<any> {
   const handle = await page.waitForFunction(
-    ([n, p]) => (window as any).__events.find((e: Recorded) => e.name === n && new Function('d', `return ${p}`)(e.detail))?.detail,
+    ([n, p]) => (globalThis as any).__events.find((e: Recorded) => e.name === n && new Function('d', `return ${p}`)(e.detail))?.detail,
     [name, predicate] as const, WAIT,
   );
   return handle.jsonValue();
@@ -76,14 +76,14 @@ test('portico:connected carries the connection_success message, once, and #conne
   assert.equal(detail.message, TEXTS.connected);
   assert.equal(detail.roomId, sessionRoomId(SESSION), 'the session cookie reached the gateway');
   assert.match(detail.timestamp, /^\d{4}-/);
-  await page.waitForFunction(() => document.getElementById('connection-status')?.textContent === 'Connected', null, WAIT);
-  assert.equal(await page.evaluate(() => (window as any).client.getStatus()), 'OPEN');
+  await page.waitForFunction(() => (globalThis as any).document.getElementById('connection-status')?.textContent === 'Connected', null, WAIT);
+  assert.equal(await page.evaluate(() => (globalThis as any).client.getStatus()), 'OPEN');
   assert.equal((await events('connected')).length, 1);
 });
 
 test('the user id on the page is found and sent: portico:user_info_updated {userId, success}', async () => {
   assert.deepEqual(await waitForEvent('user_info_updated'), { userId: 77, success: true });
-  await page.evaluate(() => (window as any).client.updateUserInfo(5));
+  await page.evaluate(() => (globalThis as any).client.updateUserInfo(5));
   assert.deepEqual(await waitForEvent('user_info_updated', 'd.userId === 5'), { userId: 5, success: true });
 });
 
@@ -99,7 +99,7 @@ test('chat and notification from another client arrive as portico:chat / portico
 });
 
 test('sendMessage returns true, fires portico:sent with the frame, and the frame reaches other clients', async () => {
-  const result = await page.evaluate(() => (window as any).client.sendMessage('chat', 'from the page', { priority: 'high' }));
+  const result = await page.evaluate(() => (globalThis as any).client.sendMessage('chat', 'from the page', { priority: 'high' }));
   assert.equal(result, true);
   const sent = await waitForEvent('sent', "d.message === 'from the page'");
   assert.deepEqual(Object.keys(sent), ['type', 'message', 'priority', 'timestamp']);
@@ -109,7 +109,7 @@ test('sendMessage returns true, fires portico:sent with the frame, and the frame
 });
 
 test('getPartialApplications() resolves with the response data; portico:partial_applications and portico:message fire too', async () => {
-  const data = await page.evaluate(() => (window as any).client.getPartialApplications());
+  const data = await page.evaluate(() => (globalThis as any).client.getPartialApplications());
   assert.deepEqual(data, { error: true, status: 'error', message: TEXTS.databaseNotConnected });
   const detail = await waitForEvent('partial_applications', 'd.isServerPush === false');
   assert.deepEqual(detail, { ...data, isServerPush: false });
@@ -127,7 +127,7 @@ test('a server push arrives as portico:partial_applications with isServerPush, n
 });
 
 test('subscribe() joins the entity room: confirmation and entity deliveries reach the page', async () => {
-  assert.equal(await page.evaluate(() => (window as any).client.subscribe('resource', 42)), true);
+  assert.equal(await page.evaluate(() => (globalThis as any).client.subscribe('resource', 42)), true);
   const confirmation = await waitForEvent('message', "d.type === 'subscription_confirmation'");
   assert.equal(confirmation.roomId, 'entity_resource_42');
   assert.equal(confirmation.status, 'subscribed');
@@ -137,24 +137,24 @@ test('subscribe() joins the entity room: confirmation and entity deliveries reac
 });
 
 test('server_ping is answered with pong (reply_to its id) and room_ping with room_ping_response', async () => {
-  const ping = (await page.waitForFunction(() => (window as any).__in.find((m: Msg) => m.type === 'server_ping'), null, WAIT).then((h) => h.jsonValue())) as Msg;
-  const pong = (await page.waitForFunction((id) => (window as any).__out.find((m: Msg) => m.type === 'pong' && m.reply_to === id), ping.id, WAIT).then((h) => h.jsonValue())) as Msg;
+  const ping = (await page.waitForFunction(() => (globalThis as any).__in.find((m: Msg) => m.type === 'server_ping'), null, WAIT).then((h) => h.jsonValue())) as Msg;
+  const pong = (await page.waitForFunction((id) => (globalThis as any).__out.find((m: Msg) => m.type === 'pong' && m.reply_to === id), ping.id, WAIT).then((h) => h.jsonValue())) as Msg;
   assert.equal(pong.reply_to, ping.id);
   const roomPing = await waitForEvent('message', "d.type === 'room_ping'");
   assert.equal(roomPing.roomId, 'entity_resource_42');
-  const answer = (await page.waitForFunction((p) => (window as any).__out.find((m: Msg) => m.type === 'room_ping_response' && m.pingId === p), roomPing.pingId, WAIT).then((h) => h.jsonValue())) as Msg;
+  const answer = (await page.waitForFunction((p) => (globalThis as any).__out.find((m: Msg) => m.type === 'room_ping_response' && m.pingId === p), roomPing.pingId, WAIT).then((h) => h.jsonValue())) as Msg;
   assert.equal(answer.roomId, 'entity_resource_42');
   // server_ping and pong never were page events.
   assert.equal((await events('message')).filter((m) => m.type === 'server_ping' || m.type === 'pong').length, 0);
 });
 
 test('close() ends it: portico:disconnected without reconnect, status Disconnected, CLOSED, and the gateway sees the client leave', async () => {
-  await page.evaluate(() => (window as any).client.close());
+  await page.evaluate(() => (globalThis as any).client.close());
   const detail = await waitForEvent('disconnected');
   assert.equal(detail.willReconnect, false);
   assert.equal(detail.code, 1000);
   assert.equal(await page.textContent('#connection-status'), 'Disconnected');
-  assert.equal(await page.evaluate(() => (window as any).client.getStatus()), 'CLOSED');
+  assert.equal(await page.evaluate(() => (globalThis as any).client.getStatus()), 'CLOSED');
   const deadline = Date.now() + 10_000;
   while (gw.gateway.connections.size !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal(gw.gateway.connections.size, 1, 'only the peer is left');

@@ -30,10 +30,10 @@ let gw: TestGateway;
 let clientAssetsDir: string;
 
 const count = (name: string, type?: string): Promise<number> => page.evaluate(([n, t]) =>
-  (window as any).__events.filter((e: Recorded) => e.name === n && (!t || e.detail?.type === t)).length, [name, type] as const);
+  (globalThis as any).__events.filter((e: Recorded) => e.name === n && (!t || e.detail?.type === t)).length, [name, type] as const);
 
 const waitCount = (name: string, atLeast: number, type?: string) => page.waitForFunction(([n, c, t]) =>
-  (window as any).__events.filter((e: Recorded) => e.name === n && (!t || e.detail?.type === t)).length >= c, [name, atLeast, type] as const, WAIT);
+  (globalThis as any).__events.filter((e: Recorded) => e.name === n && (!t || e.detail?.type === t)).length >= c, [name, atLeast, type] as const, WAIT);
 
 before(async () => {
   clientAssetsDir = buildClientAssets();
@@ -43,7 +43,7 @@ before(async () => {
   await openGatewayPage(page, gw.httpUrl, HOST_PAGE);
   await waitCount('connected', 1);
   await page.evaluate((s) => {
-    const c = (window as any).client;
+    const c = (globalThis as any).client;
     c.updateSession(s);
     c.updateUserInfo(31);
     c.subscribe('resource', 42);
@@ -67,16 +67,16 @@ for (const round of [1, 2]) {
 
     await gw.close();
     await waitCount('disconnected', round);
-    const lost = await page.evaluate(() => (window as any).__events.filter((e: Recorded) => e.name === 'disconnected').at(-1).detail);
+    const lost = await page.evaluate(() => (globalThis as any).__events.filter((e: Recorded) => e.name === 'disconnected').at(-1).detail);
     assert.equal(lost.willReconnect, true);
     assert.equal(lost.code, 1001, 'the gateway said it was going away');
-    await page.waitForFunction(() => document.getElementById('connection-status')?.textContent === 'Reconnecting…', null, WAIT);
-    await page.waitForFunction(() => (window as any).__events.filter((e: Recorded) => e.name === 'reconnecting').length >= 2, null, WAIT);
-    assert.equal(await page.evaluate(() => (window as any).client.getStatus()), 'CONNECTING');
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('connection-status')?.textContent === 'Reconnecting…', null, WAIT);
+    await page.waitForFunction(() => (globalThis as any).__events.filter((e: Recorded) => e.name === 'reconnecting').length >= 2, null, WAIT);
+    assert.equal(await page.evaluate(() => (globalThis as any).client.getStatus()), 'CONNECTING');
 
     gw = await startTestGateway({ port }, { clientAssetsDir });
     await waitCount('connected', connectedBefore + 1);
-    await page.waitForFunction(() => document.getElementById('connection-status')?.textContent === 'Connected', null, WAIT);
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('connection-status')?.textContent === 'Connected', null, WAIT);
     await waitCount('message', confirmationsBefore + 1, 'subscription_confirmation');
     await waitCount('user_info_updated', userInfoBefore + 1);
 
@@ -85,7 +85,7 @@ for (const round of [1, 2]) {
     await gw.gateway.ingress.handle('room_messages', { type: 'room_message', roomId: 'entity_resource_42', action: 'updated', round }, 'spool');
     await gw.gateway.ingress.handle('session_messages', { type: 'session_targeted', sessionId: PAGE_SESSION, data: { type: 'session_note', round } }, 'spool');
     for (const type of ['booking_update', 'room_message', 'session_note']) {
-      await page.waitForFunction(([t, r]) => (window as any).__events.some((e: Recorded) => e.name === 'message' && e.detail?.type === t && e.detail?.round === r), [type, round] as const, WAIT);
+      await page.waitForFunction(([t, r]) => (globalThis as any).__events.some((e: Recorded) => e.name === 'message' && e.detail?.type === t && e.detail?.round === r), [type, round] as const, WAIT);
     }
     const [conn] = [...gw.gateway.connections];
     assert.equal(gw.gateway.connections.size, 1);
@@ -94,7 +94,7 @@ for (const round of [1, 2]) {
     // Settle, then count: exactly one portico:connected for this reconnect.
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(await count('connected'), connectedBefore + 1);
-    assert.equal(await page.evaluate(() => (window as any).client === (window as any).porticoWsClient), true, 'still the one client object');
+    assert.equal(await page.evaluate(() => (globalThis as any).client === (globalThis as any).porticoWsClient), true, 'still the one client object');
     assert.deepEqual(errors.filter((e) => !e.includes('WebSocket connection to')), [], 'only the expected failed-connection errors while the gateway was down');
   });
 }

@@ -15,9 +15,9 @@ let errors: string[];
 let peer: TestClient;
 
 const status = () => page.textContent('#connection-status');
-const waitStatus = (text: string) => page.waitForFunction((t) => document.getElementById('connection-status')?.textContent === t, text, WAIT);
+const waitStatus = (text: string) => page.waitForFunction((t) => (globalThis as any).document.getElementById('connection-status')?.textContent === t, text, WAIT);
 const logHas = (type: string, text: string) => page.waitForFunction(([ty, tx]) =>
-  [...document.querySelectorAll(`#log li[data-type="${ty}"]`)].some((li) => li.textContent?.includes(tx)), [type, text] as const, WAIT);
+  [...(globalThis as any).document.querySelectorAll(`#log li[data-type="${ty}"]`)].some((li) => li.textContent?.includes(tx)), [type, text] as const, WAIT);
 
 before(async () => {
   gw = await startTestGateway({}, { clientAssetsDir: buildClientAssets() });
@@ -38,7 +38,7 @@ after(async () => {
 test('connects on load, shows Connected and the connection count from /health', async () => {
   await waitStatus('Connected');
   assert.equal(await page.getAttribute('#connection-status', 'data-state'), 'connected');
-  await page.waitForFunction(() => document.getElementById('health-clients')?.textContent === '2', null, WAIT);
+  await page.waitForFunction(() => (globalThis as any).document.getElementById('health-clients')?.textContent === '2', null, WAIT);
   assert.equal(await page.isDisabled('#connect-btn'), true);
   assert.match((await page.textContent('#ws-url')) ?? '', /^ws:\/\/127\.0\.0\.1:\d+\/wss$/);
 });
@@ -61,7 +61,7 @@ test('a notification is sent to everyone, the sender included', async () => {
   await page.fill('#message-input', 'attention all');
   await page.click('#send-notification-btn');
   await peer.next((m) => m.type === 'notification' && m.message === 'attention all', 10_000);
-  await page.waitForFunction(() => document.querySelectorAll('#log li[data-type="notification"]').length >= 2, null, WAIT);
+  await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#log li[data-type="notification"]').length >= 2, null, WAIT);
 });
 
 test('user id, session id, subscription and partial applications from the forms', async () => {
@@ -81,7 +81,7 @@ test('user id, session id, subscription and partial applications from the forms'
   await logHas('booking_update', 'Resource 42 booked');
 
   await page.click('#partials-btn');
-  await page.waitForFunction((m) => document.getElementById('partials-summary')?.textContent === `Error: ${m}`, TEXTS.databaseNotConnected, WAIT);
+  await page.waitForFunction((m) => (globalThis as any).document.getElementById('partials-summary')?.textContent === `Error: ${m}`, TEXTS.databaseNotConnected, WAIT);
 });
 
 test('the log filters by text and direction', async () => {
@@ -106,7 +106,7 @@ test('disconnect and connect again with the same client', async () => {
   await waitStatus('Connected');
   assert.equal(await page.isDisabled('#send-chat-btn'), false);
   // The subscription is restored on the new connection.
-  await page.waitForFunction((n) => document.querySelectorAll('#log li[data-type="subscription_confirmation"]').length > n, before, WAIT);
+  await page.waitForFunction((n) => (globalThis as any).document.querySelectorAll('#log li[data-type="subscription_confirmation"]').length > n, before, WAIT);
   await page.fill('#message-input', 'back again');
   await page.click('#send-chat-btn');
   await peer.next((m) => m.type === 'chat' && m.message === 'back again', 10_000);
