@@ -4,6 +4,7 @@
  */
 import type { Bus, BusEnvelope } from './bus/bus.js';
 import type { Connection } from './connection.js';
+import { prepareFrame } from './fanout.js';
 import type { RoomRegistry } from './rooms.js';
 
 export class Relay {
@@ -35,13 +36,19 @@ export class Relay {
     this.deliver(this.envelope({ kind: 'all' }, message, undefined, ingressAt));
   }
 
-  /** The bus's deliver function: write one envelope to this instance's matching connections. */
+  /**
+   * The bus's deliver function: write one envelope to this instance's matching connections. The
+   * frame is built once and shared; each connection only queues a reference (see fanout.ts).
+   */
   readonly deliver = (envelope: BusEnvelope): void => {
     const targets = envelope.target.kind === 'all' ? this.connections : this.rooms.members(envelope.target.roomId);
+    const exclude = envelope.origin === this.instanceId ? envelope.exclude : undefined;
+    let prepared: ReturnType<typeof prepareFrame> | null = null;
     let sent = 0;
     for (const conn of targets) {
-      if (conn.id === envelope.exclude && envelope.origin === this.instanceId) continue;
-      if (conn.sendFrame(envelope.frame)) sent += 1;
+      if (exclude !== undefined && conn.id === exclude) continue;
+      prepared ??= prepareFrame(envelope.frame);
+      if (conn.sendPrepared(prepared)) sent += 1;
     }
     this.onDelivered(envelope, sent);
   };

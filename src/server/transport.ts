@@ -66,6 +66,7 @@ export class Transport {
         c.terminate();
       },
       onSent: (type, bytes) => this.observer.messageOut(type, bytes, 1),
+      socket: req.socket,
     });
     this.connections.add(conn);
     this.observer.connectionOpened();

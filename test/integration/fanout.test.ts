@@ -1,0 +1,75 @@
+/**
+ * The packed broadcast path (src/server/fanout.ts): frames built once and shared, one write per
+ * connection per turn, per-connection order kept between broadcasts and direct replies.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Receiver } from 'ws';
+import { encodeTextFrame, PendingChain } from '../../src/server/fanout.js';
+import { startTestGateway } from '../helpers/gateway.js';
+import { TestClient } from '../helpers/ws-client.js';
+
+function decode(frames: Buffer): string[] {
+  const out: string[] = [];
+  const receiver = new Receiver({ isServer: false });
+  receiver.on('message', (data: Buffer) => out.push(data.toString()));
+  receiver.write(frames);
+  return out;
+}
+
+test('encodeTextFrame produces frames ws decodes, for every header size', () => {
+  for (const size of [0, 1, 125, 126, 65_535, 65_536, 70_000]) {
+    const text = 'é'.repeat(Math.floor(size / 2)) + 'x'.repeat(size % 2);
+    assert.deepEqual(decode(encodeTextFrame(text)), [text], `payload of ${Buffer.byteLength(text)} bytes`);
+  }
+});
+
+test('connections at the same node share the child and its packed bytes', () => {
+  const root = new PendingChain(null, null);
+  const a = encodeTextFrame('{"n":1}');
+  const b = encodeTextFrame('{"n":2}');
+  const one = root.append(a);
+  assert.equal(root.append(a), one, 'second append of the same frame reuses the node');
+  assert.equal(one.buffer(), a, 'a single frame is written as is, not copied');
+  const two = one.append(b);
+  assert.equal(one.append(b), two);
+  assert.equal(two.buffer(), two.buffer(), 'packed once');
+  assert.equal(two.bytes, a.length + b.length);
+  assert.deepEqual(decode(two.buffer()), ['{"n":1}', '{"n":2}']);
+});
+
+test('a reply sent between two broadcasts arrives between them', async () => {
+  const gw = await startTestGateway();
+  const client = await TestClient.connect(gw.url);
+  try {
+    const conn = [...gw.gateway.connections][0]!;
+    gw.gateway.relay.toLocalAll({ type: 'notification', message: 'first' });
+    conn.send({ type: 'direct', message: 'reply' });
+    gw.gateway.relay.toLocalAll({ type: 'notification', message: 'second' });
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) seen.push((await client.next((m) => m.message === 'first' || m.message === 'reply' || m.message === 'second')).message);
+    assert.deepEqual(seen, ['first', 'reply', 'second']);
+  } finally {
+    client.close();
+    await gw.close();
+  }
+});
+
+test('broadcasts in one turn reach every client in order, and a close after them still delivers them first', async () => {
+  const gw = await startTestGateway();
+  const clients = await Promise.all([1, 2, 3].map(() => TestClient.connect(gw.url)));
+  try {
+    for (let i = 0; i < 50; i++) gw.gateway.relay.toLocalAll({ type: 'notification', seq: i });
+    for (const c of clients) {
+      for (let i = 0; i < 50; i++) assert.equal((await c.next((m) => m.type === 'notification')).seq, i);
+    }
+    const conn = [...gw.gateway.connections][0]!;
+    gw.gateway.relay.toLocalAll({ type: 'notification', seq: 'last' });
+    conn.close(1000, 'bye');
+    const closedOne = await Promise.race(clients.map((c) => c.waitClosed(5000).then(() => c)));
+    assert.equal((await closedOne.next((m) => m.type === 'notification')).seq, 'last', 'pending broadcast written before the close frame');
+  } finally {
+    for (const c of clients) c.close();
+    await gw.close();
+  }
+});
