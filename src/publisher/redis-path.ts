@@ -16,6 +16,9 @@ export interface RedisPathOptions {
 
 export class RedisPath {
   private client: Redis | null = null;
+  /** Set when an established or attempted connection closed; cleared when it is ready again. */
+  private down = false;
+  private lastError: string | null = null;
   private readonly timeoutMs: number;
 
   constructor(private readonly opts: RedisPathOptions) {
@@ -31,6 +34,7 @@ export class RedisPath {
   async close(): Promise<void> {
     const client = this.client;
     this.client = null;
+    this.down = false;
     if (!client) return;
     if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
     else client.disconnect();
@@ -40,22 +44,27 @@ export class RedisPath {
     if (!this.client || this.client.status === 'end') this.client = this.create();
     const client = this.client;
     if (client.status === 'ready') return client;
+    // Known to be down: fail at once (the client keeps retrying in the background) rather than
+    // making every publish of an outage wait for the timeout.
+    if (this.down) throw new Error(`Redis unreachable${this.lastError ? ` (${this.lastError})` : ''}; retrying in the background`);
     if (client.status === 'wait') {
-      client.connect().catch(() => {}); // the outcome is observed through 'ready' / the timeout below
+      client.connect().catch(() => {}); // the outcome is observed through the events below
     }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => done(new Error(`Redis not reachable within ${this.timeoutMs} ms`)), this.timeoutMs);
       const onReady = () => done();
-      const onEnd = () => done(new Error('Redis connection ended'));
+      const onClose = () => done(new Error(`Redis unreachable${this.lastError ? ` (${this.lastError})` : ''}`));
       const done = (err?: Error) => {
         clearTimeout(timer);
         client.off('ready', onReady);
-        client.off('end', onEnd);
+        client.off('close', onClose);
+        client.off('end', onClose);
         if (err) reject(err);
         else resolve();
       };
       client.on('ready', onReady);
-      client.on('end', onEnd);
+      client.on('close', onClose);
+      client.on('end', onClose);
     });
     return client;
   }
@@ -74,7 +83,9 @@ export class RedisPath {
       ? new Redis(this.opts.connection, base)
       : new Redis({ ...base, ...this.opts.connection });
     // Errors surface as rejected publishes; without a listener ioredis would crash the process.
-    client.on('error', () => {});
+    client.on('error', (err: Error) => { this.lastError = err.message; });
+    client.on('close', () => { this.down = true; });
+    client.on('ready', () => { this.down = false; this.lastError = null; });
     return client;
   }
 }

@@ -252,3 +252,13 @@ test('Redis back after an outage: the same publisher uses it again', async () =>
   }
 });
 
+
+test('importable as portico-ws/publisher (package exports, built dist/)', async () => {
+  const mod = await import('portico-ws/publisher');
+  assert.equal(typeof mod.createPublisher, 'function');
+  assert.equal(typeof mod.sendWebSocketNotification, 'function');
+  const dir = tempDir();
+  const result = await mod.createPublisher({ spoolDir: dir }).sendWebSocketNotification('via the package name');
+  assert.equal(result.path, 'spool');
+  assert.equal(JSON.parse(fs.readFileSync(result.file!, 'utf8')).message, 'via the package name');
+});
