@@ -10,7 +10,7 @@ import { StatusCell } from '../../src/server/redis/status.js';
 
 test('envelope codec round-trips every field, frame byte for byte', () => {
   const frame = JSON.stringify({ type: 'chat', message: 'line\nbreak "quoted" ✓', timestamp: 'x' });
-  const room: BusEnvelope = { origin: 'gw-1', target: { kind: 'room', roomId: 'entity_resource_42' }, frame, exclude: 'c1', stream: 'room:entity_resource_42', seq: 17, ingressAt: 1_700_000_000_000 };
+  const room: BusEnvelope = { origin: 'gw-1', target: { kind: 'room', roomId: 'entity_resource_42' }, frame, type: 'chat', exclude: 'c1', stream: 'room:entity_resource_42', seq: 17, ingressAt: 1_700_000_000_000 };
   const decoded = decodeEnvelope(encodeEnvelope(room, 'nonce-a'));
   assert.deepEqual(decoded, { envelope: room, nonce: 'nonce-a' });
   const all: BusEnvelope = { origin: 'gw-2', target: { kind: 'all' }, frame: '{"type":"x"}' };

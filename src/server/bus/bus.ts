@@ -20,7 +20,7 @@ export interface BusEnvelope {
   seq?: number;
   /** ms since epoch when the message entered the gateway, for delivery-latency metrics. */
   ingressAt?: number;
-  /** The frame's `type`, for metrics; set by the local relay, not carried between instances. */
+  /** The frame's `type`, for metrics; set by the relay and carried between instances. */
   type?: string;
 }
 
