@@ -16,8 +16,11 @@ export function roomKind(roomId: string): RoomKind {
   return 'other';
 }
 
-/** Session ids never appear in full anywhere a person reads: first 8 chars + `...`. */
+/**
+ * Session ids never appear in full anywhere a person reads: first 8 chars + `...` (real PHP
+ * session ids are 26+ chars). A short id shows at most half of itself, so it is never whole.
+ */
 export function maskSessionId(sessionId: string | null | undefined): string | null {
   if (!sessionId) return null;
-  return `${sessionId.slice(0, 8)}...`;
+  return `${sessionId.slice(0, Math.min(8, Math.floor(sessionId.length / 2)))}...`;
 }

@@ -81,7 +81,7 @@ export class Gateway {
     this.ingressSources = deps.ingressSources ?? [];
     this.relay = new Relay(this.bus, config.instanceId, this.rooms, this.connections, (env, n) => this.observer.delivered(env, n));
     this.partials = new PartialApplicationsService(this.store, this.log);
-    this.ingress = new Ingress(this.relay, this.partials, this.log, (channel, source) => this.observer.ingress(channel, source));
+    this.ingress = new Ingress(this.relay, this.rooms, this.partials, this.log, (channel, source) => this.observer.ingress(channel, source));
     this.spool = config.spool.enabled
       ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o))
       : null;

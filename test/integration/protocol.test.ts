@@ -82,15 +82,15 @@ describe('client messages', () => {
   test('update_session: set, none, updated; invalid rejected; rooms follow', async () => {
     const a = await connect();
     const peer = await connect('PHPSESSID=sessionTwo22');
-    a.send({ type: 'update_session', sessionId: 'sessionOne11' });
+    a.send({ type: 'update_session', sessionId: 'sessionOne11abcdef' });
     const set = await a.ofType('session_update_confirmation');
     assert.deepEqual([set.action, set.wasRequired, set.sessionId], ['set', true, 'sessionO...']);
-    a.send({ type: 'update_session', sessionId: 'sessionOne11' });
+    a.send({ type: 'update_session', sessionId: 'sessionOne11abcdef' });
     assert.equal((await a.ofType('session_update_confirmation')).action, 'none');
     a.send({ type: 'update_session', sessionId: 'sessionTwo22' });
     const upd = await a.ofType('session_update_confirmation');
     assert.deepEqual([upd.action, upd.wasRequired], ['updated', false]);
-    assert.equal(gw.gateway.rooms.roomIds('session').includes(sessionRoomId('sessionOne11')), false, 'old session room left');
+    assert.equal(gw.gateway.rooms.roomIds('session').includes(sessionRoomId('sessionOne11abcdef')), false, 'old session room left');
     // now in peer's session room: session_message reaches the peer
     a.send({ type: 'session_message', text: 'hello twin' });
     const relayed = await peer.next((m) => m.text === 'hello twin');

@@ -26,7 +26,8 @@ test('entity room ids and masking', () => {
   assert.equal(entityRoomId('resource', 42), 'entity_resource_42');
   assert.equal(roomKind('entity_resource_42'), 'entity');
   assert.equal(roomKind(sessionRoomId('x')), 'session');
-  assert.equal(maskSessionId('abcdefghijkl'), 'abcdefgh...');
+  assert.equal(maskSessionId('abcdefghijklmnop'), 'abcdefgh...');
+  assert.equal(maskSessionId('abcdef'), 'abc...', 'a short id is never shown whole');
   assert.equal(maskSessionId(null), null);
 });
 

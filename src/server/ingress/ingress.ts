@@ -13,6 +13,7 @@ import type { PartialApplicationsService } from '../data/partial-applications.js
 import type { Logger } from '../log.js';
 import { now, partialApplicationsResponse, stamped } from '../messages.js';
 import type { Relay } from '../relay.js';
+import type { RoomRegistry } from '../rooms.js';
 import { sessionRoomId } from '../session.js';
 
 export type IngressSource = 'redis' | 'spool' | 'http';
@@ -31,6 +32,7 @@ export type IngressHook = (channel: LegacyChannel, source: IngressSource) => voi
 export class Ingress {
   constructor(
     private readonly relay: Relay,
+    private readonly rooms: RoomRegistry,
     private readonly partials: PartialApplicationsService,
     private readonly log: Logger,
     private readonly onIngress: IngressHook = () => {},
@@ -86,6 +88,8 @@ export class Ingress {
       this.toRoom(roomId, stamped(data), source, ingressAt);
       return;
     }
+    // Every instance receives a Redis message; only those hosting the session need the look-up.
+    if (source === 'redis' && !this.rooms.has(roomId)) return;
     const data = await this.partials.push(msg.sessionId);
     this.log.debug({ session: maskSessionId(msg.sessionId), source }, 'partial applications pushed');
     this.toRoom(roomId, partialApplicationsResponse(data), source, ingressAt);
