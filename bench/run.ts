@@ -3,7 +3,8 @@
  * short flows, under two minutes). Starts a private redis-server, then each server in turn on
  * core 0 with the load generator on core 1, and writes the table to stdout and JSON + SVG to
  * bench/results/. Options: --servers=portico-ws,uws  --connections=N  --profile (writes
- * --cpu-prof profiles to bench/results/profiles/)  --out=<dir>.
+ * --cpu-prof profiles to bench/results/profiles/)  --out=<dir>  --portico-entry=<main.js of
+ * another build> (to compare builds; it must live inside this repository to find node_modules).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -70,6 +71,8 @@ function parseArgs(argv: string[]): RunArgs {
   const outDir = path.resolve(get('out') ?? path.join(ROOT, 'bench', 'results'));
   if (argv.includes('--profile')) options.profileDir = path.join(outDir, 'profiles');
   const servers = get('servers')?.split(',') ?? SERVERS.map((s) => s.name);
+  const entry = get('portico-entry');
+  if (entry) SERVERS.find((s) => s.name === 'portico-ws')!.args = [path.resolve(entry), 'start'];
   const mode: RunReport['mode'] = connections || get('servers') ? 'custom' : quick ? 'quick' : 'full';
   return { mode, options, servers, loadgenCore: 1, outDir, log: (s) => process.stdout.write(`${s}\n`) };
 }
