@@ -5,8 +5,8 @@
 import type { Config } from './config/index.js';
 import type { GatewayDeps } from './gateway.js';
 import type { Logger } from './log.js';
-import { createMetrics } from './metrics.js';
 import { createDatabaseStore } from './data/postgres-dependencies.js';
+import { createMetrics } from './metrics.js';
 import { createRedisDependencies } from './redis/dependencies.js';
 
 export async function buildDependencies(config: Config, log: Logger): Promise<GatewayDeps> {

@@ -91,7 +91,7 @@ function build(r: ConfigReader): Config {
   const config: Config = {
     host: r.string('WSS_HOST', '0.0.0.0', 'Address to listen on'),
     port: r.int('WSS_PORT', 8080, 0, 65535, 'Port for HTTP and the WebSocket upgrade (0 = any free port)'),
-    instanceId: r.string('WSS_INSTANCE_ID', `${os.hostname()}-${process.pid}`, 'Name of this instance in logs, metrics and spool claims'),
+    instanceId: r.string('WSS_INSTANCE_ID', `${os.hostname()}-${process.pid}`, 'Name of this instance in logs, metrics and spool claims', '<hostname>-<pid>'),
     log: {
       enabled: r.bool('WSS_LOG_ENABLED', true, 'Write info logs (JSON lines on stdout)'),
       debug: r.bool('WSS_DEBUG_LOG_ENABLED', false, 'Also write debug logs'),
@@ -99,7 +99,7 @@ function build(r: ConfigReader): Config {
     },
     spool: {
       enabled: r.bool('WSS_SPOOL_ENABLED', true, 'Deliver spool files written by the PHP application'),
-      dir: r.string('WSS_SPOOL_DIR', os.tmpdir(), 'Folder the PHP application writes websocket_*.json files into'),
+      dir: r.string('WSS_SPOOL_DIR', os.tmpdir(), 'Folder the PHP application writes websocket_*.json files into', 'OS temp dir (/tmp)'),
       scanIntervalMs: r.int('WSS_SPOOL_SCAN_MS', 1000, 10, HOUR, 'Safety-net scan interval besides the file watcher'),
       settleMs: r.int('WSS_SPOOL_SETTLE_MS', 2000, 0, HOUR, 'How long an unparseable spool file may still be being written before it is moved to failed/'),
       claimTimeoutMs: r.int('WSS_SPOOL_CLAIM_TIMEOUT_MS', 60_000, 1000, 24 * HOUR, 'A claimed file left by a crashed instance is taken back after this long'),
