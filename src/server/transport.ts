@@ -62,7 +62,7 @@ export class Transport {
       maxBufferedBytes: limits.maxBufferedBytes,
       rate: { perSecond: limits.ratePerSecond, burst: limits.rateBurst, closeAfter: limits.rateCloseAfter },
       onOverflow: (c) => {
-        this.log.warn({ conn: c.id, buffered: c.ws.bufferedAmount }, 'client is not reading; disconnecting');
+        this.log.warn({ conn: c.id, buffered: c.bufferedBytes }, 'client is not reading; disconnecting');
         c.terminate();
       },
       onSent: (type, bytes) => this.observer.messageOut(type, bytes, 1),
