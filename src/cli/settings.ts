@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../server/config/index.js';
 import type { Env } from '../server/config/parse.js';
-import { ConfigReader, type VariableDoc } from '../server/config/reader.js';
+import { ConfigReader, documentVariables, type VariableDoc } from '../server/config/reader.js';
 
 export interface CliSettings {
   /** Pid file of the daemon started by `start --daemon`. Default `<tmpdir>/portico-ws.pid`. */
@@ -40,9 +40,7 @@ export function loadCliSettings(env: Env): CliSettings {
 }
 
 export function describeCliSettings(): VariableDoc[] {
-  const reader = new ConfigReader({});
-  build(reader);
-  return reader.docs;
+  return documentVariables(build);
 }
 
 /** Where the gateway configured by `config` answers /health, seen from this host. */

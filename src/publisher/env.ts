@@ -4,7 +4,7 @@
  * never touches `process.env` unless the default publisher is used.
  */
 import os from 'node:os';
-import { ConfigReader, type VariableDoc } from '../server/config/reader.js';
+import { ConfigReader, documentVariables, type VariableDoc } from '../server/config/reader.js';
 import type { Env } from '../server/config/parse.js';
 import type { PublisherOptions } from './publisher.js';
 
@@ -37,7 +37,5 @@ export function publisherOptionsFromEnv(env: Env): PublisherOptions {
 
 /** The variables `publisherOptionsFromEnv` reads, with defaults and meaning. */
 export function describePublisherEnv(): VariableDoc[] {
-  const reader = new ConfigReader({});
-  build(reader);
-  return reader.docs;
+  return documentVariables(build);
 }

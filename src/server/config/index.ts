@@ -3,7 +3,7 @@
  * then passed down. Nothing below the composition root reads `process.env`.
  */
 import os from 'node:os';
-import { ConfigReader, type VariableDoc } from './reader.js';
+import { ConfigReader, documentVariables, type VariableDoc } from './reader.js';
 import { ConfigError, type Env } from './parse.js';
 
 export { ConfigError, type Env } from './parse.js';
@@ -198,9 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
 
 /** Every variable with its default and meaning, in the order they are read. */
 export function describeConfig(): VariableDoc[] {
-  const reader = new ConfigReader({});
-  build(reader);
-  return reader.docs;
+  return documentVariables(build);
 }
 
 /** A config for in-process use (tests, embedding), with overrides merged over the defaults. */

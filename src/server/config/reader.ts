@@ -41,3 +41,10 @@ export class ConfigReader {
     return readList(this.env, name);
   }
 }
+
+/** Every variable a builder reads, with its default and meaning: run it against an empty environment. */
+export function documentVariables(build: (reader: ConfigReader) => unknown): VariableDoc[] {
+  const reader = new ConfigReader({});
+  build(reader);
+  return reader.docs;
+}
