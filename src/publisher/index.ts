@@ -23,7 +23,7 @@ export {
   partialApplicationsUpdatePayload, roomMessagePayload, sessionMessagePayload, type ChannelMessage, type EntityAction,
 } from './payloads.js';
 export { PublishError, Publisher, createPublisher, type PublishPath, type PublishResult, type PublisherOptions } from './publisher.js';
-export { spoolForm } from './spool-path.js';
+export { spoolFileName } from './spool-path.js';
 
 let shared: Publisher | null = null;
 

@@ -3,16 +3,13 @@
  * The file is written under a dot-name the gateway ignores, with mode 0600, then renamed into
  * place, so a gateway never sees half a file.
  *
- * Spool files exist for two channels only. A `room_messages` payload for an entity room is written
- * as a `notifications` file with `target: "entity"`, which the gateway routes to the same room
- * (the delivered message then also carries `target`, `entityType` and `entityId`); other rooms have
- * no spool form and the path refuses them.
+ * PHP writes two kinds (notification, session); `room_messages` payloads go into a third kind,
+ * `websocket_room_<microtime>.json`, that portico-ws reads and the original never wrote.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { LegacyChannel } from '../protocol/constants.js';
-import { ENTITY_ROOM_PREFIX } from '../protocol/room-ids.js';
 import type { JsonObject } from '../protocol/types.js';
 
 let sequence = 0;
@@ -25,23 +22,13 @@ function microtime(): string {
   return `${seconds}.${micros}.${process.pid}${randomBytes(2).readUInt16BE(0)}`;
 }
 
-/** The spool file name and content for a channel payload, or an Error saying why there is none. */
-export function spoolForm(channel: LegacyChannel, payload: JsonObject): { name: string; payload: JsonObject } | Error {
+/** The spool file name for a channel payload. */
+export function spoolFileName(channel: LegacyChannel, payload: JsonObject): string {
   const stamp = microtime();
   switch (channel) {
-    case 'notifications':
-      return { name: `websocket_notification_${stamp}.json`, payload };
-    case 'session_messages':
-      return { name: `websocket_session_${String(payload.sessionId)}_${stamp}.json`, payload };
-    case 'room_messages': {
-      const roomId = String(payload.roomId);
-      const { entityType, entityId } = payload;
-      const isEntity = roomId.startsWith(ENTITY_ROOM_PREFIX) && (typeof entityType === 'string')
-        && (typeof entityId === 'string' || typeof entityId === 'number')
-        && roomId === `${ENTITY_ROOM_PREFIX}${entityType}_${entityId}`;
-      if (!isEntity) return new Error(`room ${roomId}: room messages have no spool-file form except for entity rooms with entityType/entityId; configure Redis or the HTTP publish endpoint`);
-      return { name: `websocket_notification_${stamp}.json`, payload: { ...payload, target: 'entity' } };
-    }
+    case 'notifications': return `websocket_notification_${stamp}.json`;
+    case 'session_messages': return `websocket_session_${String(payload.sessionId)}_${stamp}.json`;
+    case 'room_messages': return `websocket_room_${stamp}.json`;
   }
 }
 
@@ -51,13 +38,12 @@ export class SpoolPath {
 
   /** Write the file; resolves with its final path. */
   async publish(channel: LegacyChannel, payload: JsonObject): Promise<string> {
-    const form = spoolForm(channel, payload);
-    if (form instanceof Error) throw form;
-    const final = path.join(this.dir, form.name);
-    const temp = path.join(this.dir, `.${form.name}.${randomBytes(4).toString('hex')}.tmp`);
+    const name = spoolFileName(channel, payload);
+    const final = path.join(this.dir, name);
+    const temp = path.join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
     const handle = await fs.open(temp, 'wx', 0o600);
     try {
-      await handle.writeFile(JSON.stringify(form.payload), 'utf8');
+      await handle.writeFile(JSON.stringify(payload), 'utf8');
       await handle.sync();
     } catch (err) {
       await handle.close();

@@ -142,14 +142,29 @@ test('Redis down: falls back to a complete spool file, mode 0600, that the gatew
   }
 });
 
-test('room messages have a spool form only for entity rooms', async () => {
-  const dir = tempDir();
-  const publisher = createPublisher({ spoolDir: dir });
-  const entity = await publisher.sendEntityNotification('resource', 42, 'm', 'changed');
-  assert.equal(entity.path, 'spool');
-  assert.deepEqual(classifySpoolFile(path.basename(entity.file!)), { channel: 'notifications' });
-  assert.equal(JSON.parse(fs.readFileSync(entity.file!, 'utf8')).target, 'entity');
-  await assert.rejects(publisher.sendRoomMessage('session_0123456789', {}), (e: Error) => e instanceof PublishError && /no spool-file form/.test(e.message));
+test('room messages spool as websocket_room_ files that the gateway delivers unchanged to the room', async () => {
+  const gw = await startTestGateway();
+  const publisher = createPublisher({ spoolDir: gw.spoolDir });
+  try {
+    const member = await TestClient.connect(gw.url);
+    const outsider = await TestClient.connect(gw.url);
+    member.send({ type: 'subscribe', entityType: 'resource', entityId: 42 });
+    await member.ofType('subscription_confirmation');
+    const entity = await publisher.sendEntityNotification('resource', 42, 'm', 'changed');
+    assert.equal(entity.path, 'spool');
+    assert.deepEqual(classifySpoolFile(path.basename(entity.file!)), { channel: 'room_messages' });
+    const got = await member.next((m) => m.type === 'room_message' && m.roomId === 'entity_resource_42', 10_000);
+    assert.equal(got.action, 'changed');
+    assert.equal(got.target, undefined, 'delivered exactly as published');
+    const other = await publisher.sendRoomMessage('entity_building_7', { note: 'x' });
+    assert.deepEqual(classifySpoolFile(path.basename(other.file!)), { channel: 'room_messages' });
+    assert.ok(await outsider.expectNone((m) => m.type === 'room_message'));
+    member.close();
+    outsider.close();
+  } finally {
+    await publisher.close();
+    await gw.close();
+  }
 });
 
 test('no path configured: PublishError', async () => {

@@ -1,6 +1,7 @@
 /**
  * Spool-file ingress: the PHP application writes `websocket_notification_<microtime>.json` and
- * `websocket_session_<sessionId>_<microtime>.json` when Redis is down. Each file is claimed by an
+ * `websocket_session_<sessionId>_<microtime>.json` when Redis is down (and our publisher also
+ * `websocket_room_<microtime>.json`, a `room_messages` payload, which PHP never had). Each file is claimed by an
  * atomic rename into `.portico-ws-processing/` (so of several gateways sharing the folder exactly
  * one gets it), read, delivered and deleted. A file that is still being written is re-read until it
  * parses or has been quiet for `settleMs`; one that never parses goes to `failed/`. Claims left by
@@ -20,12 +21,14 @@ export const FAILED_DIR = 'failed';
 
 const NOTIFICATION_FILE = /^websocket_notification_[\w.-]+\.json$/;
 const SESSION_FILE = /^websocket_session_(.+)_([\d.]+)\.json$/;
+const ROOM_FILE = /^websocket_room_[\w.-]+\.json$/;
 
 export interface SpoolFile { channel: LegacyChannel; sessionId?: string }
 
 /** Which channel a spool file name stands for, or null for files that are not ours. */
 export function classifySpoolFile(name: string): SpoolFile | null {
   if (NOTIFICATION_FILE.test(name)) return { channel: 'notifications' };
+  if (ROOM_FILE.test(name)) return { channel: 'room_messages' };
   const session = SESSION_FILE.exec(name);
   if (session) return { channel: 'session_messages', sessionId: session[1] };
   return null;
