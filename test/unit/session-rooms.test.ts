@@ -72,4 +72,5 @@ test('spool file names', () => {
   assert.deepEqual(classifySpoolFile('websocket_session_abc_def_1700000000.5.json'), { channel: 'session_messages', sessionId: 'abc_def' });
   assert.equal(classifySpoolFile('websocket_notification_1.json.tmp'), null);
   assert.equal(classifySpoolFile('other.json'), null);
+  assert.deepEqual(classifySpoolFile('websocket_room_1700000000.5.json'), { channel: 'room_messages' });
 });
