@@ -152,3 +152,33 @@ test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded, local cli
     await server.stop();
   }
 });
+
+test('Redis hung (SIGSTOP) past the liveness interval: reported down, then back by itself on SIGCONT', async () => {
+  const server = await startRedisServer();
+  const A = await startRedisGateway(server, { redis: { livenessMs: 200 } });
+  const B = await startRedisGateway(server, { redis: { livenessMs: 200 } });
+  const a1 = await TestClient.connect(A.url);
+  const b1 = await TestClient.connect(B.url);
+  const probe = rawPublisher(server);
+  const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))![1]);
+  probe.disconnect();
+  let stopped = false;
+  try {
+    await waitFor(async () => (await health(A)).redis === 'connected', 'A connected');
+    process.kill(pid, 'SIGSTOP');
+    stopped = true;
+    await waitFor(async () => (await health(A)).redis === 'disconnected' && (await health(B)).redis === 'disconnected', 'hang detected by PING');
+    assert.equal((await health(A)).status, 'degraded');
+    process.kill(pid, 'SIGCONT');
+    stopped = false;
+    await waitFor(async () => (await health(A)).redis === 'connected' && (await health(B)).redis === 'connected', 'both reconnected');
+    await expectChatAcross(a1, b1, 'after the hang was detected');
+    assert.equal(transitions(A, 'disconnected'), 1, 'one line for going down');
+  } finally {
+    if (stopped) process.kill(pid, 'SIGCONT');
+    for (const c of [a1, b1]) c.close();
+    await A.close();
+    await B.close();
+    await server.stop();
+  }
+});

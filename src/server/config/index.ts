@@ -56,6 +56,11 @@ export interface RedisConfig {
   retryBaseMs: number;
   retryMaxMs: number;
   connectTimeoutMs: number;
+  /**
+   * PING interval per connection; an unanswered PING at the next tick means Redis hangs or the
+   * network dropped without a reset, so the connection is torn down and retried. 0 = off.
+   */
+  livenessMs: number;
   /** Publishes awaiting Redis's reply beyond this are dropped (remote side only) instead of queued. */
   maxPendingPublishes: number;
 }
@@ -154,6 +159,7 @@ function readRedis(r: ConfigReader): RedisConfig {
     retryBaseMs: r.int('REDIS_RETRY_BASE_MS', 100, 1, HOUR, 'First reconnect delay; doubles per attempt, jittered'),
     retryMaxMs: r.int('REDIS_RETRY_MAX_MS', 5000, 1, HOUR, 'Upper bound of the reconnect delay'),
     connectTimeoutMs: r.int('REDIS_CONNECT_TIMEOUT_MS', 5000, 100, HOUR, 'A connection attempt that takes longer is abandoned and retried'),
+    livenessMs: r.int('REDIS_LIVENESS_MS', 5000, 0, HOUR, 'PING interval on each Redis connection; one left unanswered for an interval marks Redis down and reconnects (0 = off; TCP keepalive only)'),
     maxPendingPublishes: r.int('REDIS_MAX_PENDING_PUBLISHES', 10_000, 1, 10_000_000, 'Publishes awaiting a Redis reply beyond this are not sent to other instances (local delivery still happens)'),
   };
   if (url !== undefined && !/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL', `must start with redis:// or rediss://, got "${url.replace(/\/\/[^@/]*@/, '//***@')}"`);

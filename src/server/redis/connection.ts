@@ -2,7 +2,9 @@
  * One ioredis client with its status as an explicit union (see status.ts). ioredis reports every
  * failed attempt ('close', 'reconnecting', 'error'); this folds them into `down` once per outage,
  * keeps the first error's text for the log, and runs `prepare` (the subscriber's SUBSCRIBE) on
- * every reconnect before declaring the connection `ready`.
+ * every reconnect before declaring the connection `ready`. While ready it PINGs every
+ * `livenessMs`: a Redis that hangs, or a peer gone without a TCP reset, never closes the socket,
+ * so an unanswered PING is what marks the connection down.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
@@ -14,6 +16,8 @@ export interface RedisConnectionOptions {
   log: Logger;
   /** Runs after each (re)connect; the connection counts as `ready` only once it resolves. */
   prepare?: (client: Redis) => Promise<void>;
+  /** PING interval while ready; 0 disables the liveness check. Default 0. */
+  livenessMs?: number;
 }
 
 export class RedisConnection {
@@ -25,6 +29,8 @@ export class RedisConnection {
   private epoch = 0;
   private closing = false;
   private settled: Promise<void> | null = null;
+  private liveness: NodeJS.Timeout | null = null;
+  private pingOutstanding = false;
 
   constructor(readonly client: Redis, private readonly opts: RedisConnectionOptions) {
     const { log, role } = opts;
@@ -38,6 +44,7 @@ export class RedisConnection {
     });
     client.on('reconnecting', () => { this.failedAttempts += 1; });
     this.status.onChange((from, to) => log.debug({ redis: role, from, to }, `redis ${role} ${from} -> ${to}`));
+    this.status.onChange((_from, to) => (to === 'ready' ? this.startLiveness() : this.stopLiveness()));
   }
 
   /** Start connecting; resolves once the first attempt has an outcome (ready or down). Never rejects. */
@@ -73,6 +80,31 @@ export class RedisConnection {
     this.status.set('ready');
     this.outageError = null;
     this.failedAttempts = 0;
+  }
+
+  private startLiveness(): void {
+    const every = this.opts.livenessMs ?? 0;
+    if (every <= 0 || this.liveness) return;
+    this.pingOutstanding = false;
+    this.liveness = setInterval(() => {
+      if (this.pingOutstanding) {
+        this.outageError ??= `no PING reply within ${every} ms`;
+        this.opts.log.debug({ redis: this.opts.role, everyMs: every }, 'redis did not answer PING; reconnecting');
+        this.stopLiveness();
+        this.onDown();
+        this.client.disconnect(true);
+        return;
+      }
+      this.pingOutstanding = true;
+      this.client.ping().then(() => { this.pingOutstanding = false; }, () => {});
+    }, every);
+    this.liveness.unref();
+  }
+
+  private stopLiveness(): void {
+    if (this.liveness) clearInterval(this.liveness);
+    this.liveness = null;
+    this.pingOutstanding = false;
   }
 
   private onDown(): void {

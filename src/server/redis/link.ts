@@ -25,8 +25,8 @@ export class RedisLink {
 
   constructor(config: RedisConfig, private readonly log: Logger, instanceId: string, clients?: RedisClients) {
     const endpoint = describeRedisEndpoint(config);
-    this.publisher = new RedisConnection(clients?.publisher ?? createRedisClient(config, 'publisher', instanceId), { role: 'publisher', log });
-    this.subscriber = new RedisSubscriber(clients?.subscriber ?? createRedisClient(config, 'subscriber', instanceId), log);
+    this.publisher = new RedisConnection(clients?.publisher ?? createRedisClient(config, 'publisher', instanceId), { role: 'publisher', log, livenessMs: config.livenessMs });
+    this.subscriber = new RedisSubscriber(clients?.subscriber ?? createRedisClient(config, 'subscriber', instanceId), log, config.livenessMs);
     const update = () => this.cell.set(combine(this.publisher.status.value, this.subscriber.connection.status.value));
     this.publisher.status.onChange(update);
     this.subscriber.connection.status.onChange(update);

@@ -16,8 +16,8 @@ export class RedisSubscriber {
   private readonly handlers = new Map<string, ChannelHandler>();
   private readonly handlerErrors: ThrottledLog;
 
-  constructor(readonly client: Redis, private readonly log: Logger) {
-    this.connection = new RedisConnection(client, { role: 'subscriber', log, prepare: (c) => this.subscribeAll(c) });
+  constructor(readonly client: Redis, private readonly log: Logger, livenessMs = 0) {
+    this.connection = new RedisConnection(client, { role: 'subscriber', log, livenessMs, prepare: (c) => this.subscribeAll(c) });
     this.handlerErrors = new ThrottledLog(log);
     client.on('message', (channel: string, message: string) => this.dispatch(channel, message));
   }
