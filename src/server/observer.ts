@@ -35,7 +35,7 @@ export interface GatewayObserver {
   busStatusChanged(from: BusStatus, to: BusStatus): void;
   /** Called once by the gateway's constructor, so gauges can read live state. */
   attach?(state: GatewayState): void;
-  /** When present, the gateway serves it on GET /metrics and /wss/metrics. */
+  /** When present, the gateway serves it on GET /metrics (not under /wss, so the proxy does not expose it). */
   exposition?(): Promise<MetricsExposition>;
 }
 
