@@ -140,3 +140,13 @@ test('a claim left by a crashed instance is taken back and delivered', async () 
     await gw.close();
   }
 });
+
+test('a file still being written at shutdown is left in the folder, not failed', async () => {
+  const gw = await startTestGateway({ spool: { settleMs: 5000, scanIntervalMs: 50 } });
+  const name = `websocket_notification_${stamp()}.json`;
+  fs.writeFileSync(path.join(gw.spoolDir, name), '{"type":"notif');
+  await until(() => fs.readdirSync(path.join(gw.spoolDir, PROCESSING_DIR)).length === 1);
+  await gw.close();
+  assert.ok(fs.existsSync(path.join(gw.spoolDir, name)), 'returned to the spool folder for the next start');
+  assert.equal(fs.existsSync(path.join(gw.spoolDir, FAILED_DIR, name)), false);
+});

@@ -36,6 +36,8 @@ export function classifySpoolFile(name: string): SpoolFile | null {
 
 export type SpoolOutcome = 'delivered' | 'failed';
 
+const DEFERRED = Symbol('deferred');
+
 export class SpoolIngress {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -114,6 +116,11 @@ export class SpoolIngress {
       throw err;
     }
     const text = await this.readSettled(claimed);
+    if (text === DEFERRED) {
+      // Shutting down while the file is still being written: leave it for the next start.
+      await fs.rename(claimed, path.join(this.opts.dir, name)).catch(() => {});
+      return;
+    }
     try {
       if (text === null) throw new IngressError('file content is not valid JSON');
       let payload: unknown = JSON.parse(text);
@@ -133,14 +140,18 @@ export class SpoolIngress {
     }
   }
 
-  /** Read until the content parses as JSON, or the file has not changed for settleMs. Null if it never parses. */
-  private async readSettled(file: string): Promise<string | null> {
+  /**
+   * Read until the content parses as JSON, or the file has not changed for settleMs (null: it
+   * never parses). DEFERRED when the ingress closes while the file may still be being written.
+   */
+  private async readSettled(file: string): Promise<string | null | typeof DEFERRED> {
     for (;;) {
       const text = await fs.readFile(file, 'utf8');
       if (isJson(text)) return text;
       const { mtimeMs } = await fs.stat(file);
       const quietFor = Date.now() - mtimeMs;
-      if (quietFor >= this.opts.settleMs || this.closed) return null;
+      if (quietFor >= this.opts.settleMs) return null;
+      if (this.closed) return DEFERRED;
       await sleep(Math.min(100, this.opts.settleMs - quietFor + 1));
     }
   }
