@@ -150,3 +150,19 @@ test('a file still being written at shutdown is left in the folder, not failed',
   assert.ok(fs.existsSync(path.join(gw.spoolDir, name)), 'returned to the spool folder for the next start');
   assert.equal(fs.existsSync(path.join(gw.spoolDir, FAILED_DIR, name)), false);
 });
+
+test('an entry the gateway cannot read (here a folder with a spool name) goes to failed/, it does not loop', async () => {
+  const gw = await startTestGateway({ spool: { claimTimeoutMs: 1000 } });
+  try {
+    const c = await TestClient.connect(gw.url);
+    const name = `websocket_notification_${stamp()}.json`;
+    fs.mkdirSync(path.join(gw.spoolDir, name));
+    await until(() => fs.existsSync(path.join(gw.spoolDir, FAILED_DIR, name)));
+    fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${stamp()}.json`), JSON.stringify({ type: 'notification', message: 'still flowing' }));
+    await c.next((x) => x.message === 'still flowing');
+    await until(() => fs.readdirSync(path.join(gw.spoolDir, PROCESSING_DIR)).length === 0);
+    c.close();
+  } finally {
+    await gw.close();
+  }
+});

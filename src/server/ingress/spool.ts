@@ -115,13 +115,13 @@ export class SpoolIngress {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // another instance claimed it
       throw err;
     }
-    const text = await this.readSettled(claimed);
-    if (text === DEFERRED) {
-      // Shutting down while the file is still being written: leave it for the next start.
-      await fs.rename(claimed, path.join(this.opts.dir, name)).catch(() => {});
-      return;
-    }
     try {
+      const text = await this.readSettled(claimed);
+      if (text === DEFERRED) {
+        // Shutting down while the file is still being written: leave it for the next start.
+        await fs.rename(claimed, path.join(this.opts.dir, name)).catch(() => {});
+        return;
+      }
       if (text === null) throw new IngressError('file content is not valid JSON');
       let payload: unknown = JSON.parse(text);
       if (kind.channel === 'session_messages' && payload && typeof payload === 'object' && !Array.isArray(payload)) {
