@@ -53,6 +53,9 @@ export class Transport {
     this.observer.connectionRefused(reason);
     this.log.info({ status, reason }, 'upgrade refused');
     const body = JSON.stringify({ error: reason, message: text });
+    // Node's HTTP server drops its own 'error' listener on upgrade sockets: without this one, a
+    // peer resetting while the refusal is written would be an uncaught exception (process exit).
+    socket.on('error', () => socket.destroy());
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
