@@ -165,6 +165,9 @@ export class Gateway {
     this.log.info({ clients: this.connections.size }, 'shutting down');
     this.heartbeat.stop();
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Stop claiming spool files before connections close: a file claimed while every connection
+    // is closing would be deleted having reached nobody; left in the folder, the next start delivers it.
+    await this.spool?.close();
     const allClosed = new Promise<void>((resolve) => {
       if (this.connections.size === 0) return resolve();
       const check = setInterval(() => {
@@ -181,7 +184,6 @@ export class Gateway {
     }
     this.server.closeAllConnections();
     await serverClosed;
-    await this.spool?.close();
     for (const source of this.ingressSources) await source.close();
     await this.bus.close();
     await this.store.close();

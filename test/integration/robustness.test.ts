@@ -1,9 +1,19 @@
 /** Bad or hostile peers get a clear refusal and cost the gateway nothing; everyone else keeps being served. */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { test } from 'node:test';
 import { startTestGateway } from '../helpers/gateway.js';
 import { TestClient } from '../helpers/ws-client.js';
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 const UPGRADE = (path: string) =>
   `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
@@ -34,5 +44,49 @@ test('peers resetting the connection while their upgrade is refused do not crash
   } finally {
     process.off('uncaughtException', onUncaught);
     await gw.close();
+  }
+});
+
+/** Complete a WebSocket upgrade on a raw socket that then never reads or answers (a dead peer). */
+function deadPeer(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.once('connect', () => socket.write(UPGRADE('/wss')));
+    socket.once('data', (d) => {
+      if (!d.toString().startsWith('HTTP/1.1 101')) return reject(new Error(`upgrade failed: ${d.toString().split('\r\n')[0]}`));
+      socket.pause();
+      resolve(socket);
+    });
+  });
+}
+
+test('a spool file written while the gateway waits for its connections to close is left for the next start', async () => {
+  const gw = await startTestGateway({ timers: { shutdownTimeoutMs: 4000 } });
+  const peer = await deadPeer(gw.port);
+  let closing: Promise<void> | null = null;
+  try {
+    closing = gw.close();
+    // The dead peer never answers the close frame, so shutdown waits up to its timeout; every
+    // connection is closing meanwhile and a file consumed now would reach nobody.
+    await new Promise((r) => setTimeout(r, 200));
+    const name = `websocket_notification_${Date.now()}.1.json`;
+    fs.writeFileSync(path.join(gw.spoolDir, name), JSON.stringify({ type: 'notification', message: 'during shutdown' }));
+    await new Promise((r) => setTimeout(r, 1500)); // several scan intervals (200 ms) and the watcher
+    assert.ok(fs.existsSync(path.join(gw.spoolDir, name)), 'the file is still in the spool folder');
+    await closing;
+    assert.ok(fs.existsSync(path.join(gw.spoolDir, name)), 'still there after shutdown');
+
+    const next = await startTestGateway({ spool: { dir: gw.spoolDir } });
+    try {
+      // The next start picks it up (and delivers it to whoever is connected by then).
+      await until(() => !fs.existsSync(path.join(gw.spoolDir, name)));
+      assert.deepEqual(fs.readdirSync(path.join(gw.spoolDir, 'failed')), []);
+    } finally {
+      await next.close();
+    }
+  } finally {
+    peer.destroy();
+    await closing;
   }
 });
