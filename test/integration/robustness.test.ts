@@ -90,3 +90,23 @@ test('a spool file written while the gateway waits for its connections to close 
     await closing;
   }
 });
+
+test('spool keeps delivering with an instance id containing "/" or "@" and after its work folders were removed', async () => {
+  const gw = await startTestGateway({ instanceId: 'portico/ws@node-1' });
+  try {
+    const client = await TestClient.connect(gw.url);
+    fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${Date.now()}.1.json`), JSON.stringify({ type: 'notification', message: 'odd instance id' }));
+    assert.equal((await client.next((m) => m.message === 'odd instance id', 5000)).source, 'spool');
+
+    // A /tmp cleaner (systemd-tmpfiles) may remove the idle, empty work folders.
+    fs.rmSync(path.join(gw.spoolDir, '.portico-ws-processing'), { recursive: true });
+    fs.rmSync(path.join(gw.spoolDir, 'failed'), { recursive: true });
+    fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${Date.now()}.2.json`), JSON.stringify({ type: 'notification', message: 'after cleanup' }));
+    assert.equal((await client.next((m) => m.message === 'after cleanup', 5000)).source, 'spool');
+    fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${Date.now()}.3.json`), 'not json');
+    await until(() => fs.existsSync(path.join(gw.spoolDir, 'failed')) && fs.readdirSync(path.join(gw.spoolDir, 'failed')).length === 1);
+    client.close();
+  } finally {
+    await gw.close();
+  }
+});

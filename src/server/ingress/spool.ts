@@ -58,8 +58,7 @@ export class SpoolIngress {
   }
 
   async start(): Promise<void> {
-    await fs.mkdir(this.processing, { recursive: true, mode: 0o700 });
-    await fs.mkdir(this.failed, { recursive: true, mode: 0o700 });
+    await this.ensureFolders();
     try {
       this.watcher = watch(this.opts.dir, (_event, name) => {
         if (name && classifySpoolFile(name.toString())) this.trigger();
@@ -97,7 +96,14 @@ export class SpoolIngress {
     await this.scanning;
   }
 
+  /** The work folders; made again on every scan, since a /tmp cleaner may remove them while idle. */
+  private async ensureFolders(): Promise<void> {
+    await fs.mkdir(this.processing, { recursive: true, mode: 0o700 });
+    await fs.mkdir(this.failed, { recursive: true, mode: 0o700 });
+  }
+
   private async scanOnce(): Promise<void> {
+    await this.ensureFolders();
     await this.recoverStaleClaims();
     const names = (await fs.readdir(this.opts.dir)).filter((n) => classifySpoolFile(n)).sort();
     for (const name of names) {
@@ -108,7 +114,8 @@ export class SpoolIngress {
 
   private async processFile(name: string): Promise<void> {
     const kind = classifySpoolFile(name)!;
-    const claimed = path.join(this.processing, `${name}@${this.opts.instanceId}`);
+    // Encoded: an instance id may hold '/' (not a file name) or '@' (the separator).
+    const claimed = path.join(this.processing, `${name}@${encodeURIComponent(this.opts.instanceId)}`);
     try {
       await fs.rename(path.join(this.opts.dir, name), claimed);
     } catch (err) {
