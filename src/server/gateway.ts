@@ -114,7 +114,8 @@ export class Gateway {
     this.bus.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
     this.server.on('upgrade', this.transport.handleUpgrade);
-    this.server.on('clientError', (_err, socket) => socket.destroy());
+    // No 'clientError' listener: Node's own answers a malformed request 400 (431 for oversized
+    // headers, 408 for a header timeout) and then closes the socket, instead of a silent drop.
   }
 
   /** Start every part and listen. Resolves with the bound address. */

@@ -110,3 +110,26 @@ test('spool keeps delivering with an instance id containing "/" or "@" and after
     await gw.close();
   }
 });
+
+/** Send raw bytes and collect the reply until the server closes (or `ms` passes). */
+function rawExchange(port: number, bytes: string, ms = 3000): Promise<string> {
+  return new Promise((resolve) => {
+    let reply = '';
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+    const timer = setTimeout(() => { socket.destroy(); resolve(reply); }, ms);
+    socket.on('data', (d) => { reply += d.toString(); });
+    socket.on('error', () => {});
+    socket.on('close', () => { clearTimeout(timer); resolve(reply); });
+  });
+}
+
+test('a malformed HTTP request is answered 400 and oversized headers 431, not dropped without a word', async () => {
+  const gw = await startTestGateway();
+  try {
+    assert.match(await rawExchange(gw.port, 'GET /health HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    assert.match(await rawExchange(gw.port, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+    assert.match(await rawExchange(gw.port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /);
+  } finally {
+    await gw.close();
+  }
+});
