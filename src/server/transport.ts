@@ -56,6 +56,9 @@ export class Transport {
     // Node's HTTP server drops its own 'error' listener on upgrade sockets: without this one, a
     // peer resetting while the refusal is written would be an uncaught exception (process exit).
     socket.on('error', () => socket.destroy());
+    // Once the refusal is written, let go of the socket (as ws's own refusals do): a peer that
+    // never closes its side would otherwise hold it, and a file descriptor, for good.
+    socket.once('finish', () => socket.destroy());
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 

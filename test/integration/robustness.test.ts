@@ -133,3 +133,26 @@ test('a malformed HTTP request is answered 400 and oversized headers 431, not dr
     await gw.close();
   }
 });
+
+test('a refused upgrade releases its socket even when the peer never closes its side', async () => {
+  const gw = await startTestGateway({ limits: { allowedOrigins: ['https://booking.example'] } });
+  const peers: net.Socket[] = [];
+  try {
+    const replies = await Promise.all(['/nope', '/wss'].map((target) => new Promise<string>((resolve) => {
+      // allowHalfOpen: the peer keeps its side open after the server's FIN, as a hostile one would.
+      const socket = net.connect({ port: gw.port, host: '127.0.0.1', allowHalfOpen: true });
+      peers.push(socket);
+      socket.on('error', () => {});
+      socket.once('data', (d) => resolve(d.toString().split('\r\n')[0]!));
+      socket.write(UPGRADE(target));
+    })));
+    assert.deepEqual(replies, ['HTTP/1.1 404 Not Found', 'HTTP/1.1 403 Forbidden']);
+    const open = () => new Promise<number>((resolve) => gw.gateway.server.getConnections((_e, n) => resolve(n)));
+    const deadline = Date.now() + 3000;
+    while ((await open()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(await open(), 0, 'the server holds no socket for refused upgrades');
+  } finally {
+    for (const p of peers) p.destroy();
+    await gw.close();
+  }
+});
