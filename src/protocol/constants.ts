@@ -39,6 +39,11 @@ export const TEXTS = {
   noSession: 'No session found',
   databaseNotConnected: 'Database not connected',
   lookupFailed: 'Failed to retrieve partial applications',
+  invalidSessionId: 'Invalid session ID provided',
+  /** update_session on a connection that had no session (the original's "initial setup" text). */
+  sessionSet: 'Session ID set successfully',
+  sessionUpdated: 'Session ID updated',
+  sessionUnchanged: 'Session ID is unchanged',
 } as const;
 
 export const SESSION_COOKIE_NAMES = ['bookingfrontendsession', 'PHPSESSID'] as const;

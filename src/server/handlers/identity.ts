@@ -1,5 +1,5 @@
 /** `update_user_info` and `update_session`: who is on the other end of the connection. */
-import { ERROR_CODES } from '../../protocol/constants.js';
+import { ERROR_CODES, TEXTS } from '../../protocol/constants.js';
 import { maskSessionId } from '../../protocol/room-ids.js';
 import { sessionIdSchema, userIdSchema } from '../../protocol/validate.js';
 import type { SessionUpdateConfirmation, UserInfoUpdateConfirmation } from '../../protocol/types.js';
@@ -23,16 +23,17 @@ export const handleUpdateUserInfo: Handler<{ userId?: unknown }> = (_ctx, conn, 
 export const handleUpdateSession: Handler<{ sessionId?: unknown }> = (ctx, conn, msg) => {
   const parsed = sessionIdSchema.safeParse(msg.sessionId);
   if (!parsed.success) {
-    conn.send(errorReply(ERROR_CODES.INVALID_SESSION_ID, 'sessionId must be a non-empty session id string'));
+    conn.send(errorReply(ERROR_CODES.INVALID_SESSION_ID, TEXTS.invalidSessionId));
     return;
   }
   const sessionId = parsed.data;
   const previous = conn.sessionId;
   const action: SessionUpdateConfirmation['action'] = previous === sessionId ? 'none' : previous ? 'updated' : 'set';
-  if (action !== 'none') ctx.setSession(conn, sessionId, conn.sessionType ?? 'standard');
+  // The original treats every explicitly set session as a booking session (sessionContext.sessionType).
+  if (action !== 'none') ctx.setSession(conn, sessionId, 'booking');
   const reply: SessionUpdateConfirmation = {
     type: 'session_update_confirmation', success: true,
-    message: action === 'none' ? 'Session ID unchanged' : action === 'set' ? 'Session ID set successfully' : 'Session ID updated successfully',
+    message: action === 'none' ? TEXTS.sessionUnchanged : action === 'set' ? TEXTS.sessionSet : TEXTS.sessionUpdated,
     action, wasRequired: previous === null, sessionId: maskSessionId(sessionId)!, timestamp: now(),
   };
   conn.send(reply);

@@ -27,6 +27,15 @@ export class IngressError extends Error {
 }
 
 type Payload = Record<string, unknown>;
+
+/**
+ * What the original's sendToSessionRoom did to everything it delivered to a session room: add
+ * `roomId`, unless the message has one already or is a `server_message` (kept clean for clients).
+ */
+function withSessionRoomId<T extends object>(message: T, roomId: string): T {
+  const fields = message as Payload;
+  return fields.type === 'server_message' || fields.roomId !== undefined ? message : { ...message, roomId };
+}
 export type IngressHook = (channel: LegacyChannel, source: IngressSource) => void;
 
 export class Ingress {
@@ -69,8 +78,7 @@ export class Ingress {
       this.toRoom(roomId, stamped({ entityType, entityId, roomId, ...payload }), source, ingressAt);
     } else if (target === 'session' && sessionId) {
       const roomId = sessionRoomId(sessionId);
-      const message = payload.type === 'server_message' ? payload : { roomId, ...payload };
-      this.toRoom(roomId, stamped(message), source, ingressAt);
+      this.toRoom(roomId, stamped(withSessionRoomId(payload, roomId)), source, ingressAt);
     } else {
       const message = stamped({ ...payload, source, received_at: now() });
       if (source === 'redis') this.relay.toLocalAll(message, ingressAt);
@@ -85,14 +93,14 @@ export class Ingress {
     const roomId = sessionRoomId(msg.sessionId);
     if (msg.type === 'session_targeted') {
       const data = msg.data ?? { type: 'session_message', message: msg.message };
-      this.toRoom(roomId, stamped(data), source, ingressAt);
+      this.toRoom(roomId, stamped(withSessionRoomId(data, roomId)), source, ingressAt);
       return;
     }
     // Every instance receives a Redis message; only those hosting the session need the look-up.
     if (source === 'redis' && !this.rooms.has(roomId)) return;
     const data = await this.partials.push(msg.sessionId);
     this.log.debug({ session: maskSessionId(msg.sessionId), source }, 'partial applications pushed');
-    this.toRoom(roomId, partialApplicationsResponse(data), source, ingressAt);
+    this.toRoom(roomId, withSessionRoomId(partialApplicationsResponse(data), roomId), source, ingressAt);
   }
 
   private roomMessage(payload: Payload, source: IngressSource, ingressAt: number): void {
