@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/server/config/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { TestClient } from '../helpers/ws-client.js';
 
@@ -155,4 +156,13 @@ test('a refused upgrade releases its socket even when the peer never closes its 
     for (const p of peers) p.destroy();
     await gw.close();
   }
+});
+
+test('a spool claim timeout not above the settle time is refused at start-up, naming the variable', () => {
+  // Otherwise another gateway sharing the folder takes back a file that is still settling.
+  assert.throws(
+    () => loadConfig({ WSS_SPOOL_SETTLE_MS: '5000', WSS_SPOOL_CLAIM_TIMEOUT_MS: '2000' }),
+    (err: unknown) => err instanceof ConfigError && err.variable === 'WSS_SPOOL_CLAIM_TIMEOUT_MS' && /WSS_SPOOL_SETTLE_MS/.test(err.message),
+  );
+  assert.equal(loadConfig({ WSS_SPOOL_SETTLE_MS: '5000', WSS_SPOOL_CLAIM_TIMEOUT_MS: '5001' }).spool.claimTimeoutMs, 5001);
 });

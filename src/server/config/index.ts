@@ -137,6 +137,11 @@ function build(r: ConfigReader): Config {
       enabled: r.bool('WSS_METRICS_ENABLED', true, 'Serve Prometheus metrics on GET /metrics'),
     },
   };
+  // A claim older than the timeout is taken back by the other gateways sharing the folder; one
+  // still settling must not be, or it is delivered twice or cycles between them.
+  if (config.spool.claimTimeoutMs <= config.spool.settleMs) {
+    throw new ConfigError('WSS_SPOOL_CLAIM_TIMEOUT_MS', `must be more than WSS_SPOOL_SETTLE_MS (${config.spool.settleMs})`);
+  }
   if (config.limits.rateBurst < config.limits.ratePerSecond) {
     throw new ConfigError('WSS_RATE_BURST', `must be at least WSS_RATE_LIMIT (${config.limits.ratePerSecond})`);
   }
