@@ -86,14 +86,19 @@ export async function stopDaemon(ctx: CliContext): Promise<number> {
     return 0;
   }
   const { pid } = current;
-  process.kill(pid, 'SIGTERM');
+  if (!signal(pid, 'SIGTERM')) {
+    // It exited between the pid-file check and the signal: stopped all the same.
+    removePidFile(settings.pidFile, pid);
+    io.out(`portico-ws is not running (pid ${pid} exited)`);
+    return 0;
+  }
   if (await waitForExit(pid, settings.stopTimeoutMs)) {
     removePidFile(settings.pidFile, pid);
     io.out(io.outColor.ok(`portico-ws stopped (pid ${pid})`));
     return 0;
   }
   io.err(io.errColor.warn(`pid ${pid} still running ${settings.stopTimeoutMs} ms after SIGTERM; sending SIGKILL`));
-  if (readPidFile(settings.pidFile).state === 'running') process.kill(pid, 'SIGKILL');
+  if (readPidFile(settings.pidFile).state === 'running') signal(pid, 'SIGKILL');
   if (await waitForExit(pid, 5000)) {
     removePidFile(settings.pidFile, pid);
     io.out(io.outColor.warn(`portico-ws killed (pid ${pid})`));
@@ -150,5 +155,16 @@ function readFrom(file: string, offset: number): string {
     }
   } catch {
     return '';
+  }
+}
+
+/** Send `sig`; false when the process no longer exists (ESRCH), other errors are thrown. */
+function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
   }
 }

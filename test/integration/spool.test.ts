@@ -166,3 +166,20 @@ test('an entry the gateway cannot read (here a folder with a spool name) goes to
     await gw.close();
   }
 });
+
+test('a session_targeted wrapper in a notification file (PHP RedisService fallback) goes to that session only', async () => {
+  const gw = await startTestGateway();
+  try {
+    const mine = await TestClient.connect(gw.url, { cookie: 'PHPSESSID=wrappedSession0123456789' });
+    const other = await TestClient.connect(gw.url);
+    const wrapper = { type: 'session_targeted', sessionId: 'wrappedSession0123456789', message: 'm', data: { type: 'area_update', action: 'new' } };
+    fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${stamp()}.json`), JSON.stringify(wrapper));
+    const got = await mine.ofType('area_update');
+    assert.equal(got.sessionId, undefined, 'unwrapped');
+    assert.ok(await other.expectNone((m) => JSON.stringify(m).includes('wrappedSession0123456789')), 'the session id is never broadcast');
+    mine.close();
+    other.close();
+  } finally {
+    await gw.close();
+  }
+});

@@ -69,7 +69,13 @@ export class Ingress {
     }
   }
 
-  private notification(payload: Payload, source: IngressSource, ingressAt: number): void {
+  private notification(payload: Payload, source: IngressSource, ingressAt: number): Promise<void> | void {
+    // PHP's sendToSession falls back to a *notification* spool file holding the session_targeted
+    // wrapper; broadcasting that would show one session's id to everyone, so route it as the
+    // session message it is.
+    if ((payload.type === 'session_targeted' || payload.type === 'update_partial_applications') && typeof payload.sessionId === 'string') {
+      return this.sessionMessage(payload, source, ingressAt);
+    }
     const parsed = notificationsPayloadSchema.safeParse(payload);
     if (!parsed.success) throw new IngressError(`notifications: ${describeZodError(parsed.error)}`);
     const { target, entityType, entityId, sessionId } = parsed.data;
