@@ -103,7 +103,7 @@ export class Gateway {
       const report = this.health();
       sendJson(res, 200, report);
     });
-    registerPublishRoutes(this.router, this.ingress, config.publish, this.log);
+    registerPublishRoutes(this.router, this.ingress, config.publish, this.log, () => this.closing === null);
     this.observer.attach?.({
       connections: () => this.connections.size,
       roomsByKind: () => this.rooms.countByKind(),

@@ -114,3 +114,30 @@ test('without WSS_PUBLISH_TOKEN the endpoint does not exist (404)', async () => 
     await plain.close();
   }
 });
+
+test('a publish whose body completes after shutdown began is answered 503, so the publisher falls back', async () => {
+  const own = await startTestGateway({ publish: { token: TOKEN }, timers: { shutdownTimeoutMs: 3000 } });
+  const listener = await TestClient.connect(own.url);
+  // A client that never answers the close handshake keeps shutdown in progress for a while.
+  const stubborn = await TestClient.connect(own.url);
+  (stubborn.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  try {
+    const body = JSON.stringify({ channel: 'notifications', payload: { type: 'notification', message: 'late' } });
+    const status = new Promise<number>((resolve, reject) => {
+      const req = http.request(`${own.httpUrl}/publish`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        void own.close();
+        setTimeout(() => req.end(body.slice(10)), 100);
+      }, 200);
+    });
+    assert.equal(await status, 503);
+    assert.equal(listener.count((m) => m.message === 'late'), 0, 'not handed to closing connections');
+  } finally {
+    await own.close();
+  }
+});

@@ -21,7 +21,11 @@ export const PUBLISH_PATHS = ['/publish', '/wss-publish'];
 /** Body larger than the limit; answered 413. */
 class BodyTooLarge extends Error {}
 
-export function registerPublishRoutes(router: HttpRouter, ingress: Ingress, config: Config['publish'], log: Logger): void {
+/**
+ * @param accepting false once the gateway is shutting down: a message accepted then would reach
+ *   only closing connections, so the publisher is told 503 and falls back (spool file).
+ */
+export function registerPublishRoutes(router: HttpRouter, ingress: Ingress, config: Config['publish'], log: Logger, accepting: () => boolean = () => true): void {
   const { token, maxBodyBytes } = config;
   if (!token) return;
   const expected = digest(token);
@@ -52,6 +56,10 @@ export function registerPublishRoutes(router: HttpRouter, ingress: Ingress, conf
       return sendJson(res, 400, { error: 'invalid_body', message: `Body must be {"channel": ${CHANNELS.map((c) => `"${c}"`).join('|')}, "payload": {…}}` });
     }
     const channel = body.channel as LegacyChannel;
+    // Checked after the body arrived: shutdown may have begun while it was being read.
+    if (!accepting()) {
+      return sendJson(res, 503, { error: 'shutting_down', message: 'The gateway is shutting down; publish elsewhere or spool' }, { connection: 'close', 'retry-after': '5' });
+    }
     try {
       await ingress.handle(channel, body.payload, 'http');
     } catch (err) {
