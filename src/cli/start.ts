@@ -18,7 +18,12 @@ export async function startForeground(): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return;
+      if (stopping) {
+        // A second signal means "now": claimed spool files are taken back after the claim timeout.
+        log.warn({ signal }, 'second signal during shutdown; exiting at once');
+        setTimeout(() => process.exit(1), 50); // let the log line out, then do not wait for open sockets
+        return;
+      }
       stopping = true;
       log.info({ signal }, 'signal received');
       gateway.close().then(() => resolve(0), (err) => {
@@ -26,7 +31,7 @@ export async function startForeground(): Promise<number> {
         resolve(1);
       });
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
 }

@@ -169,18 +169,15 @@ export class Gateway {
     // Stop claiming spool files before connections close: a file claimed while every connection
     // is closing would be deleted having reached nobody; left in the folder, the next start delivers it.
     await this.spool?.close();
+    let check: NodeJS.Timeout | undefined;
     const allClosed = new Promise<void>((resolve) => {
-      if (this.connections.size === 0) return resolve();
-      const check = setInterval(() => {
-        if (this.connections.size === 0) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 20);
+      check = setInterval(() => { if (this.connections.size === 0) resolve(); }, 20);
     });
     for (const conn of this.connections) conn.close(CLOSE_CODES.GOING_AWAY, 'Server shutting down');
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.timers.shutdownTimeoutMs).unref());
-    if ((await Promise.race([allClosed, timeout])) === 'timeout') {
+    const outcome = this.connections.size === 0 ? 'closed' : await Promise.race([allClosed, timeout]);
+    clearInterval(check);
+    if (outcome === 'timeout') {
       for (const conn of this.connections) conn.terminate();
     }
     this.server.closeAllConnections();

@@ -29,3 +29,26 @@ test('SIGTERM closes clients with 1001 and exits 0', async () => {
   assert.ok(out.includes('secretSe...'), 'the debug log names the session masked');
   assert.ok(!out.includes('secretSessionValue123'), 'the session id never appears in full');
 });
+
+test('a second signal during a slow shutdown exits at once with 1', async () => {
+  const port = await freePort();
+  const child = spawnCli(['start'], { WSS_PORT: String(port), WSS_HOST: '127.0.0.1', WSS_SPOOL_DIR: tempDir(), WSS_SHUTDOWN_TIMEOUT_MS: '30000' });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  const deadline = Date.now() + 10_000;
+  while (!out.includes('portico-ws listening')) {
+    if (Date.now() > deadline) throw new Error(`gateway did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // A client that never answers the close handshake holds shutdown for WSS_SHUTDOWN_TIMEOUT_MS.
+  const stubborn = await TestClient.connect(`ws://127.0.0.1:${port}/wss`);
+  (stubborn.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  const started = Date.now();
+  child.kill('SIGINT');
+  assert.equal(await exited, 1);
+  assert.ok(Date.now() - started < 5000, 'did not wait for the shutdown timeout');
+  stubborn.ws.terminate();
+});
