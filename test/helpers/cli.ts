@@ -18,3 +18,16 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Chil
   assertBuilt();
   return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
+
+/** `portico-ws start` as a child process; resolves once it logs that it listens. */
+export async function startCliGateway(env: Record<string, string>, timeoutMs = 10_000): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawnCli(['start'], env);
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  const deadline = Date.now() + timeoutMs;
+  while (!out.includes('portico-ws listening')) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gateway did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, output: () => out };
+}

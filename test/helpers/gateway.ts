@@ -2,8 +2,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { defaultConfig, type Config, type DeepPartial } from '../../src/server/config/index.js';
 import { createGateway, type Gateway, type GatewayDeps } from '../../src/server/gateway.js';
+import { TestClient } from './ws-client.js';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -36,5 +38,31 @@ export async function startTestGateway(overrides: DeepPartial<Config> = {}, deps
     url: `ws://127.0.0.1:${port}/wss`,
     httpUrl: `http://127.0.0.1:${port}`,
     close: () => gateway.close(),
+  };
+}
+
+/**
+ * One gateway for a whole test file: started before the first test, closed (with every client
+ * `connect` opened) after the last.
+ */
+export function sharedTestGateway(overrides: DeepPartial<Config> = {}) {
+  let current: TestGateway | undefined;
+  const clients: TestClient[] = [];
+  before(async () => { current = await startTestGateway(overrides); });
+  after(async () => {
+    for (const c of clients) c.close();
+    await current?.close();
+  });
+  return {
+    get gw(): TestGateway {
+      if (!current) throw new Error('the shared gateway is not started yet');
+      return current;
+    },
+    /** Connect a client (cookie optional) on `path` (default /wss); closed after the file. */
+    async connect(cookie?: string, path = '/wss'): Promise<TestClient> {
+      const c = await TestClient.connect(this.gw.url.replace('/wss', path), { cookie });
+      clients.push(c);
+      return c;
+    },
   };
 }

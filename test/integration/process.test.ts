@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freePort } from '../helpers/redis-server.js';
-import { runCli, spawnCli } from '../helpers/cli.js';
+import { runCli, startCliGateway } from '../helpers/cli.js';
 import { tempDir } from '../helpers/gateway.js';
 import { TestClient } from '../helpers/ws-client.js';
 
@@ -13,33 +13,19 @@ test('an invalid setting stops start-up with a message naming the variable and a
 
 test('SIGTERM closes clients with 1001 and exits 0', async () => {
   const port = await freePort();
-  const child = spawnCli(['start'], { WSS_PORT: String(port), WSS_HOST: '127.0.0.1', WSS_SPOOL_DIR: tempDir(), WSS_SHUTDOWN_TIMEOUT_MS: '2000', WSS_DEBUG_LOG_ENABLED: 'true' });
-  let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  const deadline = Date.now() + 10_000;
-  while (!out.includes('portico-ws listening')) {
-    if (Date.now() > deadline) throw new Error(`gateway did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { child, output } = await startCliGateway({ WSS_PORT: String(port), WSS_HOST: '127.0.0.1', WSS_SPOOL_DIR: tempDir(), WSS_SHUTDOWN_TIMEOUT_MS: '2000', WSS_DEBUG_LOG_ENABLED: 'true' });
   const client = await TestClient.connect(`ws://127.0.0.1:${port}/wss`, { cookie: 'PHPSESSID=secretSessionValue123' });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.kill('SIGTERM');
   assert.equal(await client.waitClosed(5000), 1001);
   assert.equal(await exited, 0);
-  assert.ok(out.includes('secretSe...'), 'the debug log names the session masked');
-  assert.ok(!out.includes('secretSessionValue123'), 'the session id never appears in full');
+  assert.ok(output().includes('secretSe...'), 'the debug log names the session masked');
+  assert.ok(!output().includes('secretSessionValue123'), 'the session id never appears in full');
 });
 
 test('a second signal during a slow shutdown exits at once with 1', async () => {
   const port = await freePort();
-  const child = spawnCli(['start'], { WSS_PORT: String(port), WSS_HOST: '127.0.0.1', WSS_SPOOL_DIR: tempDir(), WSS_SHUTDOWN_TIMEOUT_MS: '30000' });
-  let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  const deadline = Date.now() + 10_000;
-  while (!out.includes('portico-ws listening')) {
-    if (Date.now() > deadline) throw new Error(`gateway did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { child } = await startCliGateway({ WSS_PORT: String(port), WSS_HOST: '127.0.0.1', WSS_SPOOL_DIR: tempDir(), WSS_SHUTDOWN_TIMEOUT_MS: '30000' });
   // A client that never answers the close handshake holds shutdown for WSS_SHUTDOWN_TIMEOUT_MS.
   const stubborn = await TestClient.connect(`ws://127.0.0.1:${port}/wss`);
   (stubborn.ws as unknown as { _socket: { pause(): void } })._socket.pause();

@@ -5,24 +5,12 @@
  * everything it delivers to a session room (except `server_message`).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { TestClient } from '../helpers/ws-client.js';
+import { describe, test } from 'node:test';
+import { sharedTestGateway } from '../helpers/gateway.js';
 import { sessionRoomId } from '../../src/server/session.js';
 
-let gw: TestGateway;
-const clients: TestClient[] = [];
-async function connect(cookie?: string): Promise<TestClient> {
-  const c = await TestClient.connect(gw.url, { cookie });
-  clients.push(c);
-  return c;
-}
-
-before(async () => { gw = await startTestGateway(); });
-after(async () => {
-  for (const c of clients) c.close();
-  await gw.close();
-});
+const shared = sharedTestGateway();
+const connect = (cookie?: string, path?: string) => shared.connect(cookie, path);
 
 describe('update_session replies', () => {
   test('texts of the original: set, unchanged, updated; invalid → "Invalid session ID provided"', async () => {
@@ -61,7 +49,7 @@ describe('deliveries to a session room carry roomId', () => {
     const c = await connect('PHPSESSID=conformanceTarget01');
     const roomId = sessionRoomId('conformanceTarget01');
     for (const source of ['redis', 'spool'] as const) {
-      await gw.gateway.ingress.handle('session_messages', {
+      await shared.gw.gateway.ingress.handle('session_messages', {
         type: 'session_targeted', sessionId: 'conformanceTarget01', message: 'wrapper', data: { type: 'cart_update', via: source },
       }, source);
       const m = await c.next((x) => x.type === 'cart_update' && x.via === source);
@@ -69,12 +57,12 @@ describe('deliveries to a session room carry roomId', () => {
       assert.equal(m.sessionId, undefined, 'the wrapper is not delivered');
       assert.ok(!Number.isNaN(Date.parse(m.timestamp)));
     }
-    await gw.gateway.ingress.handle('session_messages', {
+    await shared.gw.gateway.ingress.handle('session_messages', {
       type: 'session_targeted', sessionId: 'conformanceTarget01', message: 'w', data: { type: 'server_message', text: 'plain' },
     }, 'redis');
     const plain = await c.next((x) => x.type === 'server_message');
     assert.equal(plain.roomId, undefined, 'no roomId on server_message');
-    await gw.gateway.ingress.handle('session_messages', {
+    await shared.gw.gateway.ingress.handle('session_messages', {
       type: 'session_targeted', sessionId: 'conformanceTarget01', message: 'w', data: { type: 'own_room', roomId: 'mine' },
     }, 'redis');
     assert.equal((await c.ofType('own_room')).roomId, 'mine', 'an existing roomId is kept');
@@ -82,7 +70,7 @@ describe('deliveries to a session room carry roomId', () => {
 
   test('update_partial_applications push carries the session roomId', async () => {
     const c = await connect('PHPSESSID=conformancePush001');
-    await gw.gateway.ingress.handle('session_messages', { type: 'update_partial_applications', sessionId: 'conformancePush001' }, 'redis');
+    await shared.gw.gateway.ingress.handle('session_messages', { type: 'update_partial_applications', sessionId: 'conformancePush001' }, 'redis');
     const push = await c.ofType('partial_applications_response');
     assert.equal(push.data.source, 'server_push');
     assert.equal(push.roomId, sessionRoomId('conformancePush001'));

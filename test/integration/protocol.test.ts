@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { describe, test } from 'node:test';
+import { sharedTestGateway } from '../helpers/gateway.js';
 import { TestClient } from '../helpers/ws-client.js';
 import { sessionRoomId } from '../../src/server/session.js';
 
-let gw: TestGateway;
-const clients: TestClient[] = [];
-async function connect(cookie?: string, path = '/wss'): Promise<TestClient> {
-  const c = await TestClient.connect(gw.url.replace('/wss', path), { cookie });
-  clients.push(c);
-  return c;
-}
-
-before(async () => { gw = await startTestGateway(); });
-after(async () => {
-  for (const c of clients) c.close();
-  await gw.close();
-});
+const shared = sharedTestGateway();
+const connect = (cookie?: string, path?: string) => shared.connect(cookie, path);
 
 describe('connect', () => {
   test('with a session cookie: connection_success with the session room', async () => {
-    const c = await TestClient.connect(gw.url, { cookie: 'PHPSESSID=sessAAA111' });
-    clients.push(c);
+    const c = await connect('PHPSESSID=sessAAA111');
     const first = JSON.parse(c.raw[0]!);
     assert.equal(first.type, 'connection_success');
     assert.equal(first.message, 'Successfully connected to WebSocket server');
@@ -40,7 +28,7 @@ describe('connect', () => {
 
   test('upgrade accepted on /, /wss and /wss/; refused elsewhere', async () => {
     for (const p of ['/', '/wss', '/wss/']) assert.ok(await connect(undefined, p));
-    await assert.rejects(TestClient.connect(gw.url.replace('/wss', '/other')), /404/);
+    await assert.rejects(TestClient.connect(shared.gw.url.replace('/wss', '/other')), /404/);
   });
 });
 
@@ -90,7 +78,7 @@ describe('client messages', () => {
     a.send({ type: 'update_session', sessionId: 'sessionTwo22' });
     const upd = await a.ofType('session_update_confirmation');
     assert.deepEqual([upd.action, upd.wasRequired], ['updated', false]);
-    assert.equal(gw.gateway.rooms.roomIds('session').includes(sessionRoomId('sessionOne11abcdef')), false, 'old session room left');
+    assert.equal(shared.gw.gateway.rooms.roomIds('session').includes(sessionRoomId('sessionOne11abcdef')), false, 'old session room left');
     // now in peer's session room: session_message reaches the peer
     a.send({ type: 'session_message', text: 'hello twin' });
     const relayed = await peer.next((m) => m.text === 'hello twin');
@@ -174,15 +162,15 @@ describe('client messages', () => {
 
 describe('health', () => {
   test('GET /health reports ok, clients, redis and database disabled', async () => {
-    const res = await fetch(`${gw.httpUrl}/health`);
+    const res = await fetch(`${shared.gw.httpUrl}/health`);
     assert.equal(res.status, 200);
     const body = await res.json() as Record<string, unknown>;
     assert.equal(body.status, 'ok');
     assert.equal(body.redis, 'disabled');
     assert.equal(body.database, 'disabled');
-    assert.equal(body.clients, gw.gateway.connections.size);
+    assert.equal(body.clients, shared.gw.gateway.connections.size);
     assert.equal(typeof body.uptime, 'number');
-    const missing = await fetch(`${gw.httpUrl}/nope`);
+    const missing = await fetch(`${shared.gw.httpUrl}/nope`);
     assert.equal(missing.status, 404);
   });
 });
