@@ -12,6 +12,7 @@ import type { Logger } from '../../src/server/log.js';
 import { createRedisDependencies, type RedisDependencies } from '../../src/server/redis/dependencies.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 import type { RedisServer } from './redis-server.js';
+import type { TestClient } from './ws-client.js';
 
 export interface LogLine { level: number; msg: string; [key: string]: unknown }
 
@@ -66,3 +67,10 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Close clients, then gateways, then the redis-server: the end of every multi-gateway test. */
+export async function teardown(server: RedisServer, gateways: TestGateway[], clients: TestClient[]): Promise<void> {
+  for (const c of clients) c.close();
+  for (const g of gateways) await g.close();
+  await server.stop();
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { health, rawPublisher, sleep, startRedisGateway, waitFor, type RedisTestGateway } from '../helpers/redis-gateway.js';
+import { health, rawPublisher, sleep, startRedisGateway, teardown, waitFor, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
 
@@ -47,10 +47,7 @@ test('Redis down at start-up: gateway serves locally, reports degraded, connects
     assert.equal(A.lines.filter((l) => l.msg === 'redis connecting -> disconnected' || l.msg.startsWith('redis connecting -> disconnected;')).length, 1);
     assert.equal(A.lines.filter((l) => l.msg === 'redis disconnected -> connected').length, 1);
   } finally {
-    for (const c of [a1, a2, b1]) c.close();
-    await A.close();
-    await B.close();
-    await server.stop();
+    await teardown(server, [A, B], [a1, a2, b1]);
   }
 });
 
@@ -109,10 +106,7 @@ test('Redis killed mid-run and restarted on the same port', async () => {
     const back = A.lines.find((l) => /^redis is back/.test(l.msg));
     assert.ok(back && (back.dropped as number) >= 5000, 'dropped count reported on recovery');
   } finally {
-    for (const c of [a1, a2, b1]) c.close();
-    await A.close();
-    await B.close();
-    await server.stop();
+    await teardown(server, [A, B], [a1, a2, b1]);
   }
 });
 
@@ -146,10 +140,7 @@ test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded, local cli
     assert.ok(b1.count(isFlood) <= 100, `only the bounded backlog reached B (${b1.count(isFlood)})`);
   } finally {
     if (stopped) process.kill(pid, 'SIGCONT');
-    for (const c of [a1, a2, b1]) c.close();
-    await A.close();
-    await B.close();
-    await server.stop();
+    await teardown(server, [A, B], [a1, a2, b1]);
   }
 });
 
@@ -176,9 +167,6 @@ test('Redis hung (SIGSTOP) past the liveness interval: reported down, then back 
     assert.equal(transitions(A, 'disconnected'), 1, 'one line for going down');
   } finally {
     if (stopped) process.kill(pid, 'SIGCONT');
-    for (const c of [a1, b1]) c.close();
-    await A.close();
-    await B.close();
-    await server.stop();
+    await teardown(server, [A, B], [a1, b1]);
   }
 });
