@@ -86,9 +86,7 @@ export class Ingress {
       const roomId = sessionRoomId(sessionId);
       this.toRoom(roomId, stamped(withSessionRoomId(payload, roomId)), source, ingressAt);
     } else {
-      const message = stamped({ ...payload, source, received_at: now() });
-      if (source === 'redis') this.relay.toLocalAll(message, ingressAt);
-      else this.relay.toAll(message, undefined, ingressAt);
+      this.toEveryone(stamped({ ...payload, source, received_at: now() }), source, ingressAt);
     }
   }
 
@@ -115,8 +113,14 @@ export class Ingress {
     this.toRoom(parsed.data.roomId, stamped(payload), source, ingressAt);
   }
 
+  // Redis messages reached every instance already: deliver here only. Others go out on the bus.
   private toRoom(roomId: string, message: object, source: IngressSource, ingressAt: number): void {
     if (source === 'redis') this.relay.toLocalRoom(roomId, message, ingressAt);
     else this.relay.toRoom(roomId, message, undefined, ingressAt);
+  }
+
+  private toEveryone(message: object, source: IngressSource, ingressAt: number): void {
+    if (source === 'redis') this.relay.toLocalAll(message, ingressAt);
+    else this.relay.toAll(message, undefined, ingressAt);
   }
 }
