@@ -14,6 +14,9 @@ export interface RedisServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Start it again on the same port. */
   restart(): Promise<void>;
+  /** Freeze (SIGSTOP) or thaw (SIGCONT) the process: a hung Redis that keeps its sockets open. */
+  pause(): void;
+  resume(): void;
 }
 
 export async function startRedisServer(port?: number): Promise<RedisServer> {
@@ -24,11 +27,15 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
     await waitForPort(chosen, 10_000);
   };
   await launch();
+  const running = (): ChildProcess | null => {
+    const proc = child as ChildProcess | null;
+    return proc && proc.exitCode === null && proc.signalCode === null ? proc : null;
+  };
   const stop = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
-      const proc = child as ChildProcess | null;
-      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-      process.kill(proc.pid!, signal);
+    const proc = running();
+    if (!proc) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    process.kill(proc.pid!, signal);
     await exited;
   };
   return {
@@ -39,5 +46,7 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
       await stop();
       await launch();
     },
+    pause() { const proc = running(); if (proc) process.kill(proc.pid!, 'SIGSTOP'); },
+    resume() { const proc = running(); if (proc) process.kill(proc.pid!, 'SIGCONT'); },
   };
 }

@@ -117,14 +117,9 @@ test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded, local cli
   const a1 = await TestClient.connect(A.url);
   const a2 = await TestClient.connect(A.url);
   const b1 = await TestClient.connect(B.url);
-  const probe = rawPublisher(server);
-  const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))![1]);
-  probe.disconnect();
-  let stopped = false;
   try {
     await expectChatAcross(a1, b1, 'before the hang');
-    process.kill(pid, 'SIGSTOP');
-    stopped = true;
+    server.pause();
     const isFlood = (m: Msg) => m.type === 'hang_flood';
     for (let i = 0; i < 1000; i++) A.gateway.relay.toAll({ type: 'hang_flood', i });
     assert.ok(A.redis.bus.droppedPublishes >= 900, `at most 100 publishes wait for the hung server (dropped ${A.redis.bus.droppedPublishes})`);
@@ -132,14 +127,12 @@ test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded, local cli
     await a2.next(isFlood, 5000);
     assert.ok(A.redis.bus.pendingPublishes <= 100);
 
-    process.kill(pid, 'SIGCONT');
-    stopped = false;
+    server.resume();
     await waitFor(() => A.redis.bus.pendingPublishes === 0, 'the backlog acknowledged');
     await expectChatAcross(a1, b1, 'after the hang');
     await sleep(300);
     assert.ok(b1.count(isFlood) <= 100, `only the bounded backlog reached B (${b1.count(isFlood)})`);
   } finally {
-    if (stopped) process.kill(pid, 'SIGCONT');
     await teardown(server, [A, B], [a1, a2, b1]);
   }
 });
@@ -150,23 +143,16 @@ test('Redis hung (SIGSTOP) past the liveness interval: reported down, then back 
   const B = await startRedisGateway(server, { redis: { livenessMs: 200 } });
   const a1 = await TestClient.connect(A.url);
   const b1 = await TestClient.connect(B.url);
-  const probe = rawPublisher(server);
-  const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))![1]);
-  probe.disconnect();
-  let stopped = false;
   try {
     await waitFor(async () => (await health(A)).redis === 'connected', 'A connected');
-    process.kill(pid, 'SIGSTOP');
-    stopped = true;
+    server.pause();
     await waitFor(async () => (await health(A)).redis === 'disconnected' && (await health(B)).redis === 'disconnected', 'hang detected by PING');
     assert.equal((await health(A)).status, 'degraded');
-    process.kill(pid, 'SIGCONT');
-    stopped = false;
+    server.resume();
     await waitFor(async () => (await health(A)).redis === 'connected' && (await health(B)).redis === 'connected', 'both reconnected');
     await expectChatAcross(a1, b1, 'after the hang was detected');
     assert.equal(transitions(A, 'disconnected'), 1, 'one line for going down');
   } finally {
-    if (stopped) process.kill(pid, 'SIGCONT');
     await teardown(server, [A, B], [a1, b1]);
   }
 });
