@@ -6,24 +6,20 @@
 import os from 'node:os';
 import { ConfigReader, documentVariables, type VariableDoc } from '../server/config/reader.js';
 import type { Env } from '../server/config/parse.js';
+import { readRedis } from '../server/config/index.js';
+import { redisConnectionOptions } from '../server/redis/client.js';
 import type { PublisherOptions } from './publisher.js';
 
 function build(r: ConfigReader): PublisherOptions {
-  // The same names and meaning as the gateway's own Redis settings.
-  const url = r.optional('REDIS_URL', 'Redis to publish on (redis:// or rediss://[user:password@]host:port[/db]); wins over REDIS_HOST');
-  const host = r.optional('REDIS_HOST', 'Redis host to publish on; unset (and no REDIS_URL): skip Redis');
-  const port = r.int('REDIS_PORT', 6379, 1, 65535, 'Redis port used with REDIS_HOST');
-  const username = r.optional('REDIS_USERNAME', 'Redis ACL user name used with REDIS_HOST');
-  const password = r.optional('REDIS_PASSWORD', 'Redis password used with REDIS_HOST');
-  const db = r.int('REDIS_DB', 0, 0, 1_000_000, 'Redis database used with REDIS_HOST');
-  const tls = r.bool('REDIS_TLS', false, 'TLS to Redis used with REDIS_HOST');
+  // The gateway's own REDIS_* parser: the same names, defaults and meaning.
+  const redis = readRedis(r);
   const publishUrl = r.optional('WSS_PUBLISH_URL', 'Gateway publish endpoint (e.g. http://127.0.0.1:8080/publish), tried when Redis fails');
   const token = r.optional('WSS_PUBLISH_TOKEN', 'Bearer token of the publish endpoint (the gateway\'s WSS_PUBLISH_TOKEN)');
   const spoolDir = r.string('WSS_SPOOL_DIR', os.tmpdir(), 'Spool folder written when Redis and HTTP fail');
   const spoolEnabled = r.bool('WSS_PUBLISH_SPOOL', true, 'Fall back to spool files at all');
   const timeoutMs = r.int('WSS_PUBLISH_TIMEOUT_MS', 2000, 50, 120_000, 'Per-path timeout for Redis and HTTP publishing');
   return {
-    redis: url ?? (host ? { host, port, db, ...(username ? { username } : {}), ...(password ? { password } : {}), ...(tls ? { tls: { servername: host } } : {}) } : undefined),
+    redis: redis.enabled ? redisConnectionOptions(redis) : undefined,
     http: publishUrl && token ? { url: publishUrl, token } : undefined,
     spoolDir: spoolEnabled ? spoolDir : false,
     timeoutMs,

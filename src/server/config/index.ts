@@ -148,7 +148,8 @@ function build(r: ConfigReader): Config {
   return config;
 }
 
-function readRedis(r: ConfigReader): RedisConfig {
+/** The REDIS_* variables; shared with the publisher so both read them with one meaning. */
+export function readRedis(r: ConfigReader): RedisConfig {
   const url = r.optional('REDIS_URL', 'Redis URL (redis:// or rediss://); its host, port and db win over REDIS_HOST/PORT/DB, REDIS_USERNAME/PASSWORD fill in what it lacks. Redis is off when neither REDIS_URL nor REDIS_HOST is set');
   const host = r.optional('REDIS_HOST', 'Redis host; setting it (or REDIS_URL) enables Redis ingress and the multi-instance bus');
   const redis: RedisConfig = {

@@ -38,7 +38,8 @@ export function describeRedisEndpoint(config: RedisConfig): string {
   return `${e.tls ? 'rediss' : 'redis'}://${e.host}:${e.port}/${e.db}`;
 }
 
-export function redisClientOptions(config: RedisConfig, role: RedisRole, instanceId: string): RedisOptions {
+/** Where and how to connect, as ioredis options (no behaviour settings). */
+export function redisConnectionOptions(config: RedisConfig): RedisOptions {
   const e = redisEndpoint(config);
   return {
     host: e.host,
@@ -47,6 +48,12 @@ export function redisClientOptions(config: RedisConfig, role: RedisRole, instanc
     ...(e.username !== undefined ? { username: e.username } : {}),
     ...(e.password !== undefined ? { password: e.password } : {}),
     ...(e.tls ? { tls: { servername: e.host } } : {}),
+  };
+}
+
+export function redisClientOptions(config: RedisConfig, role: RedisRole, instanceId: string): RedisOptions {
+  return {
+    ...redisConnectionOptions(config),
     connectionName: `portico-ws:${instanceId}:${role}`.replace(/\s/g, '_'),
     lazyConnect: true,
     connectTimeout: config.connectTimeoutMs,
