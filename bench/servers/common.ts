@@ -6,21 +6,14 @@
  * Settings come from the environment the runner sets (PORT, REDIS_PORT).
  */
 import { Redis } from 'ioredis';
+import { sessionFromCookies } from '../../src/server/session.js';
 
 export const PORT = Number(process.env.PORT ?? 0);
 export const REDIS_PORT = Number(process.env.REDIS_PORT ?? 6379);
 
+/** The session id from the Cookie header, parsed exactly as portico-ws does. */
 export function sessionFromCookie(header: string | undefined): string | null {
-  if (!header) return null;
-  let fallback: string | null = null;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const name = part.slice(0, eq).trim();
-    if (name === 'bookingfrontendsession') return part.slice(eq + 1).trim();
-    if (name === 'PHPSESSID') fallback = part.slice(eq + 1).trim();
-  }
-  return fallback;
+  return sessionFromCookies(header)?.sessionId ?? null;
 }
 
 export const greeting = (session: string | null): string =>
