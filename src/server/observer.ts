@@ -7,6 +7,7 @@ import type { RoomKind } from '../protocol/room-ids.js';
 import type { BusEnvelope, BusStatus } from './bus/bus.js';
 import type { IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
+import type { RefusalReason } from './policy/upgrade-policy.js';
 
 /** Live gateway state an observer may read when it is scraped (gauges). */
 export interface GatewayState {
@@ -24,7 +25,7 @@ export interface MetricsExposition {
 export interface GatewayObserver {
   connectionOpened(): void;
   connectionClosed(code: number): void;
-  connectionRefused(reason: 'path' | 'origin' | 'capacity'): void;
+  connectionRefused(reason: RefusalReason): void;
   messageIn(type: string, bytes: number): void;
   /** A message written to one connection outside the relay (replies, greetings). */
   messageOut(type: string, bytes: number, recipients: number): void;

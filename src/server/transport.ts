@@ -1,6 +1,7 @@
 /**
- * The WebSocket side of the HTTP server: which upgrades are accepted (path, origin, capacity)
- * and the life of an accepted connection (greeting, frames in, close).
+ * The WebSocket side of the HTTP server: which upgrades are accepted (the path here; origin and
+ * caps in policy/upgrade-policy.ts) and the life of an accepted connection (greeting, frames
+ * in, close).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,8 +13,10 @@ import { Connection } from './connection.js';
 import type { HandlerContext } from './handlers/context.js';
 import { dispatch } from './handlers/index.js';
 import type { Logger } from './log.js';
+import { KeyedThrottle } from './log-throttle.js';
 import { connectionSuccess, errorReply, sessionIdRequired } from './messages.js';
 import type { GatewayObserver } from './observer.js';
+import { REFUSALS, UpgradePolicy, type Admission, type UpgradeRefusal } from './policy/upgrade-policy.js';
 import { sessionFromCookies } from './session.js';
 
 export const UPGRADE_PATHS = new Set(['/', '/wss', '/wss/']);
@@ -21,7 +24,10 @@ const RATE_ERROR_INTERVAL_MS = 1000;
 
 export class Transport {
   readonly wss: WebSocketServer;
+  readonly policy: UpgradePolicy;
   private readonly lastRateError = new WeakMap<Connection, number>();
+  /** Warnings one connection can provoke, written once per kind and minute with a count of the rest. */
+  private readonly connectionWarnings = new KeyedThrottle();
 
   constructor(
     private readonly config: Config,
@@ -36,39 +42,49 @@ export class Transport {
       perMessageDeflate: false,
       clientTracking: false,
     });
+    this.policy = new UpgradePolicy(
+      { ...config.limits, trustedProxies: config.trustedProxies },
+      () => this.connections.size, log, (reason) => observer.connectionRefused(reason),
+    );
   }
 
   /** The HTTP server's 'upgrade' listener. */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
-    if (!UPGRADE_PATHS.has(pathname)) return this.refuse(socket, 404, 'Not Found', 'path');
-    const origin = req.headers.origin;
-    const allowed = this.config.limits.allowedOrigins;
-    if (allowed.length > 0 && (!origin || !allowed.includes(origin))) return this.refuse(socket, 403, 'Forbidden', 'origin');
-    if (this.connections.size >= this.config.limits.maxConnections) return this.refuse(socket, 503, 'Service Unavailable', 'capacity');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+    if (!UPGRADE_PATHS.has(pathname)) {
+      this.policy.refused(REFUSALS.path, this.policy.proxies.clientAddress(req));
+      return this.refuse(socket, REFUSALS.path);
+    }
+    const decision = this.policy.decide(req);
+    if (!decision.ok) return this.refuse(socket, decision.refusal);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, this.policy.admit(decision.clientAddress)));
   };
 
-  private refuse(socket: Duplex, status: number, text: string, reason: 'path' | 'origin' | 'capacity'): void {
-    this.observer.connectionRefused(reason);
-    this.log.info({ status, reason }, 'upgrade refused');
-    const body = JSON.stringify({ error: reason, message: text });
+  private refuse(socket: Duplex, refusal: UpgradeRefusal): void {
+    const { status, statusText, reason } = refusal;
+    const body = JSON.stringify({ error: reason, message: statusText });
     // Node's HTTP server drops its own 'error' listener on upgrade sockets: without this one, a
     // peer resetting while the refusal is written would be an uncaught exception (process exit).
     socket.on('error', () => socket.destroy());
     // Once the refusal is written, let go of the socket (as ws's own refusals do): a peer that
     // never closes its side would otherwise hold it, and a file descriptor, for good.
     socket.once('finish', () => socket.destroy());
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  /** A warning a connection provoked, at most once per kind and minute across all connections. */
+  private warnFor(conn: Connection, kind: string, fields: object): void {
+    const held = this.connectionWarnings.take(kind);
+    if (held !== null) this.log.warn({ conn: conn.id, ip: conn.remoteAddress, ...fields, ...(held > 0 ? { alsoSeen: held } : {}) }, kind);
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage, admission: Admission): void {
     const { limits } = this.config;
-    const conn = new Connection(ws, req.socket.remoteAddress ?? 'unknown', {
+    const conn = new Connection(ws, admission.clientAddress, {
       maxBufferedBytes: limits.maxBufferedBytes,
       rate: { perSecond: limits.ratePerSecond, burst: limits.rateBurst, closeAfter: limits.rateCloseAfter },
       onOverflow: (c) => {
-        this.log.warn({ conn: c.id, buffered: c.bufferedBytes }, 'client is not reading; disconnecting');
+        this.warnFor(c, 'client is not reading; disconnecting', { buffered: c.bufferedBytes });
         c.terminate();
       },
       onSent: (type, bytes) => this.observer.messageOut(type, bytes, 1),
@@ -81,6 +97,7 @@ export class Transport {
     ws.on('pong', () => conn.markSeen());
     ws.on('error', (err) => this.log.debug({ conn: conn.id, err: err.message }, 'connection error'));
     ws.on('close', (code) => {
+      admission.release();
       this.connections.delete(conn);
       this.ctx.rooms.leaveAll(conn);
       this.observer.connectionClosed(code);
@@ -99,11 +116,13 @@ export class Transport {
   }
 
   private onFrame(conn: Connection, data: RawData): void {
+    // Frames still arriving after the close began are not handled (nor logged again).
+    if (conn.closing) return;
     conn.markSeen();
     const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     const decision = conn.rate.take();
     if (decision === 'abusive') {
-      this.log.warn({ conn: conn.id }, 'sustained message flood; closing with 1008');
+      this.warnFor(conn, 'sustained message flood; closing with 1008', {});
       this.observer.errorSent(ERROR_CODES.RATE_LIMITED);
       conn.close(CLOSE_CODES.POLICY_VIOLATION, 'Rate limit exceeded');
       return;
