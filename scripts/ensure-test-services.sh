@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs/starts what the test suite needs when it is missing: redis-server (the tests spawn
-# their own on free ports, plus the machine's on 6379), PostgreSQL on 127.0.0.1:5432, and
-# Debian's chromium for the browser tests. Idempotent; safe to run on a machine that has it all.
+# their own on free ports, plus the machine's on 6379), PostgreSQL on 127.0.0.1:5432,
+# Debian's chromium for the browser tests, and nginx and Apache (the deploy/ snippets are run in
+# front of a gateway by test/e2e/proxy-origin.test.ts; the tests start their own, never the services). Idempotent; safe to run on a machine that has it all.
 set -euo pipefail
 
 apt_updated=0
@@ -35,4 +36,6 @@ if ! psql -h 127.0.0.1 -p 5432 -U postgres -w -Atc 'select 1' >/dev/null 2>&1 &&
 fi
 
 [ -x /usr/bin/chromium ] || apt_install chromium
-echo "ensure-test-services: redis $(redis-cli -p 6379 ping), postgres $(pg_isready -h 127.0.0.1 -p 5432 >/dev/null && echo up || echo down), chromium $([ -x /usr/bin/chromium ] && echo present || echo missing)"
+[ -x /usr/sbin/nginx ] || apt_install nginx-light
+[ -x /usr/sbin/apache2 ] || apt_install apache2
+echo "ensure-test-services: redis $(redis-cli -p 6379 ping), postgres $(pg_isready -h 127.0.0.1 -p 5432 >/dev/null && echo up || echo down), chromium $([ -x /usr/bin/chromium ] && echo present || echo missing), nginx $([ -x /usr/sbin/nginx ] && echo present || echo missing), apache $([ -x /usr/sbin/apache2 ] && echo present || echo missing)"
