@@ -16,7 +16,7 @@ import type { Logger } from './log.js';
 import { KeyedThrottle } from './log-throttle.js';
 import { connectionSuccess, errorReply, sessionIdRequired } from './messages.js';
 import type { GatewayObserver } from './observer.js';
-import { REFUSALS, UpgradePolicy, type Admission, type UpgradeRefusal } from './policy/upgrade-policy.js';
+import { REFUSALS, type Admission, type UpgradePolicy, type UpgradeRefusal } from './policy/upgrade-policy.js';
 import { sessionFromCookies } from './session.js';
 
 export const UPGRADE_PATHS = new Set(['/', '/wss', '/wss/']);
@@ -24,7 +24,6 @@ const RATE_ERROR_INTERVAL_MS = 1000;
 
 export class Transport {
   readonly wss: WebSocketServer;
-  readonly policy: UpgradePolicy;
   private readonly lastRateError = new WeakMap<Connection, number>();
   /** Warnings one connection can provoke, written once per kind and minute with a count of the rest. */
   private readonly connectionWarnings = new KeyedThrottle();
@@ -35,6 +34,8 @@ export class Transport {
     private readonly connections: Set<Connection>,
     private readonly log: Logger,
     private readonly observer: GatewayObserver,
+    /** Shared by every front door, so per-address counts and refusal logs are one. */
+    private readonly policy: UpgradePolicy,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -42,10 +43,6 @@ export class Transport {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    this.policy = new UpgradePolicy(
-      { ...config.limits, trustedProxies: config.trustedProxies },
-      () => this.connections.size, log, (reason) => observer.connectionRefused(reason),
-    );
   }
 
   /** The HTTP server's 'upgrade' listener. */
