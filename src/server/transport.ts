@@ -49,7 +49,7 @@ export class Transport {
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     if (!UPGRADE_PATHS.has(pathname)) {
-      this.policy.refused(REFUSALS.path, this.policy.proxies.clientAddress(req));
+      this.policy.refused(REFUSALS.path, req);
       return this.refuse(socket, REFUSALS.path);
     }
     const decision = this.policy.decide(req);

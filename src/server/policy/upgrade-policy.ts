@@ -96,9 +96,9 @@ export class UpgradePolicy {
     };
   }
 
-  /** Count and log a refusal decided elsewhere (the path). */
-  refused(refusal: UpgradeRefusal, clientAddress: string): void {
-    this.refuse(refusal, clientAddress, {}, refusal.reason);
+  /** Count and log a refusal the front door decided itself (an unknown path). */
+  refused(refusal: UpgradeRefusal, req: IncomingMessage): void {
+    this.refuse(refusal, this.proxies.clientAddress(req), {}, refusal.reason);
   }
 
   private refuse(refusal: UpgradeRefusal, ip: string, fields: Record<string, unknown>, logKey: string): UpgradeDecision {
