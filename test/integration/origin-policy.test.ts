@@ -71,7 +71,6 @@ test('same origin via Host is accepted; another host or port is not', async () =
   const gw = await startTestGateway();
   try {
     const client = await TestClient.connect(gw.url, { origin: own(gw), cookie: 'PHPSESSID=sameOrigin01' });
-    assert.equal(client.messages.length, 0, 'connection_success consumed by connect');
     assert.equal(gw.gateway.rooms.has(sessionRoomId('sameOrigin01')), true);
     client.close();
     assert.equal((await upgrade(gw, { origin: `http://LocalHost:${gw.port}`, host: `localhost:${gw.port}` })).status, 101, 'host names compare case-insensitively');
