@@ -12,38 +12,49 @@ export function compileTrustedProxies(list: readonly string[]): (addr: string, h
   return proxyaddr.compile([...list]);
 }
 
+/** What an upgrade request says about its client, with X-Forwarded-* believed only from a trusted proxy. */
+export interface RequestOrigin {
+  /** The client's address: the peer, or, walking `X-Forwarded-For` from the right while each hop is a trusted proxy, the first that is not one. */
+  clientAddress: string;
+  /** The host (with port, if any) the browser addressed: a trusted proxy's `X-Forwarded-Host`, else `Host`. */
+  host: string | undefined;
+  /** The scheme the browser used, when a trusted proxy says so (`X-Forwarded-Proto`). */
+  proto: string | undefined;
+}
+
+/** Remembered trust answers; peers are few (the proxies) or, without a proxy, bounded by this. */
+const MAX_REMEMBERED = 10_000;
+
 export class ProxyTrust {
   private readonly trust: (addr: string, hop: number) => boolean;
+  private readonly remembered = new Map<string, boolean>();
 
   constructor(trusted: readonly string[]) {
     this.trust = compileTrustedProxies(trusted);
   }
 
-  /** The request came straight from a trusted proxy. */
-  fromTrustedProxy(req: IncomingMessage): boolean {
+  describe(req: IncomingMessage): RequestOrigin {
     const peer = req.socket.remoteAddress;
-    return peer !== undefined && this.trust(peer, 0);
+    if (peer === undefined) return { clientAddress: 'unknown', host: firstValue(req.headers.host), proto: undefined };
+    const fromProxy = this.isTrusted(peer);
+    return {
+      clientAddress: normalizeAddress(fromProxy ? proxyaddr(req, this.isTrusted) : peer),
+      host: (fromProxy ? firstValue(req.headers['x-forwarded-host']) : undefined) ?? firstValue(req.headers.host),
+      proto: fromProxy ? firstValue(req.headers['x-forwarded-proto'])?.toLowerCase() : undefined,
+    };
   }
 
-  /**
-   * The client's address: the peer, or, walking `X-Forwarded-For` from the right while each hop
-   * is a trusted proxy, the first address that is not one.
-   */
-  clientAddress(req: IncomingMessage): string {
-    if (req.socket.remoteAddress === undefined) return 'unknown';
-    return normalizeAddress(proxyaddr(req, this.trust));
-  }
-
-  /** The host (with port, if any) the browser addressed: `X-Forwarded-Host` from a trusted proxy, else `Host`. */
-  addressedHost(req: IncomingMessage): string | undefined {
-    const forwarded = this.fromTrustedProxy(req) ? firstValue(req.headers['x-forwarded-host']) : undefined;
-    return forwarded ?? firstValue(req.headers.host);
-  }
-
-  /** The scheme the browser used, when a trusted proxy says so (`X-Forwarded-Proto`). */
-  addressedProto(req: IncomingMessage): string | undefined {
-    return this.fromTrustedProxy(req) ? firstValue(req.headers['x-forwarded-proto'])?.toLowerCase() : undefined;
-  }
+  // A list-based trust ignores the hop index, so answers can be remembered per address
+  // (parsing an address is most of the cost of an upgrade decision).
+  private readonly isTrusted = (addr: string): boolean => {
+    let answer = this.remembered.get(addr);
+    if (answer === undefined) {
+      answer = this.trust(addr, 0);
+      if (this.remembered.size >= MAX_REMEMBERED) this.remembered.clear();
+      this.remembered.set(addr, answer);
+    }
+    return answer;
+  };
 }
 
 /** The first entry of a header that proxies append to (`a, b`): what the outermost proxy saw. */
@@ -53,8 +64,11 @@ function firstValue(header: string | string[] | undefined): string | undefined {
   return first ? first : undefined;
 }
 
+const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
 /** IPv4-mapped IPv6 (`::ffff:10.0.0.1`) as plain IPv4, everything else in its canonical form. */
 export function normalizeAddress(address: string): string {
+  if (IPV4.test(address)) return address;
   try {
     return ipaddr.process(address).toString();
   } catch {
@@ -67,7 +81,7 @@ export function normalizeAddress(address: string): string {
  * (one subscriber's network; a single host can pick any address inside it).
  */
 export function addressKey(address: string): string {
-  if (!ipaddr.isValid(address)) return address;
+  if (IPV4.test(address) || !ipaddr.isValid(address)) return address;
   const parsed = ipaddr.process(address);
   if (parsed.kind() === 'ipv4' || parsed.range() === 'loopback') return parsed.toString();
   const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4);

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { KeyedThrottle } from '../log-throttle.js';
 import type { Logger } from '../log.js';
-import { judgeOrigin, originRules, type OriginRules } from './origin.js';
+import { judgeOrigin, originRules, type AddressedHost, type OriginRules, type OriginVerdict } from './origin.js';
 import { addressKey, ProxyTrust } from './proxy.js';
 
 export type RefusalReason = 'path' | 'origin' | 'capacity' | 'ip_limit';
@@ -43,6 +43,7 @@ export const REFUSALS = {
 } as const satisfies Record<RefusalReason, UpgradeRefusal>;
 
 const LOGGED_ORIGIN_CHARS = 200;
+const MAX_REMEMBERED_VERDICTS = 1000;
 
 export class UpgradePolicy {
   readonly proxies: ProxyTrust;
@@ -50,6 +51,7 @@ export class UpgradePolicy {
   /** Open connections per address key (IPv4 address or IPv6 /64). */
   private readonly perAddress = new Map<string, number>();
   private readonly refusalLog = new KeyedThrottle();
+  private readonly verdicts = new Map<string, OriginVerdict>();
 
   constructor(
     private readonly options: UpgradePolicyOptions,
@@ -67,10 +69,11 @@ export class UpgradePolicy {
   /** Decide on an upgrade request (the path is the caller's business). */
   decide(req: IncomingMessage): UpgradeDecision {
     const origin = req.headers.origin;
-    const addressed = { host: this.proxies.addressedHost(req), proto: this.proxies.addressedProto(req) };
-    const verdict = judgeOrigin(origin, addressed, this.origins);
-    const clientAddress = this.proxies.clientAddress(req);
-    if (verdict === 'foreign') return this.refuse(REFUSALS.origin, clientAddress, { origin: origin?.slice(0, LOGGED_ORIGIN_CHARS), host: addressed.host?.slice(0, LOGGED_ORIGIN_CHARS) }, `origin:${origin}`);
+    const addressed = this.proxies.describe(req);
+    const { clientAddress } = addressed;
+    if (this.judge(origin, addressed) === 'foreign') {
+      return this.refuse(REFUSALS.origin, clientAddress, { origin: origin?.slice(0, LOGGED_ORIGIN_CHARS), host: addressed.host?.slice(0, LOGGED_ORIGIN_CHARS) }, `origin:${origin}`);
+    }
     if (this.openConnections() >= this.options.maxConnections) return this.refuse(REFUSALS.capacity, clientAddress, {}, 'capacity');
     const key = addressKey(clientAddress);
     if ((this.perAddress.get(key) ?? 0) >= this.options.maxConnectionsPerIp) {
@@ -98,7 +101,20 @@ export class UpgradePolicy {
 
   /** Count and log a refusal the front door decided itself (an unknown path). */
   refused(refusal: UpgradeRefusal, req: IncomingMessage): void {
-    this.refuse(refusal, this.proxies.clientAddress(req), {}, refusal.reason);
+    this.refuse(refusal, this.proxies.describe(req).clientAddress, {}, refusal.reason);
+  }
+
+  /** judgeOrigin, remembered: a site's pages send the same few Origin/Host pairs over and over. */
+  private judge(origin: string | undefined, addressed: AddressedHost): OriginVerdict {
+    if (origin === undefined) return 'no-origin';
+    const key = `${origin}\n${addressed.host ?? ''}\n${addressed.proto ?? ''}`;
+    let verdict = this.verdicts.get(key);
+    if (verdict === undefined) {
+      verdict = judgeOrigin(origin, addressed, this.origins);
+      if (this.verdicts.size >= MAX_REMEMBERED_VERDICTS) this.verdicts.clear();
+      this.verdicts.set(key, verdict);
+    }
+    return verdict;
   }
 
   private refuse(refusal: UpgradeRefusal, ip: string, fields: Record<string, unknown>, logKey: string): UpgradeDecision {
