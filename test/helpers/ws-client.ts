@@ -1,5 +1,6 @@
 /** A WebSocket test client that records every message and waits for the ones a test expects. */
 import WebSocket from 'ws';
+import { quietWindow } from './wait.js';
 
 export type Msg = Record<string, any>;
 
@@ -68,9 +69,12 @@ export class TestClient {
     return this.next((m) => m.type === type, timeoutMs);
   }
 
-  /** Resolves true if no matching message arrives within `ms`. */
+  /**
+   * Resolves true if no matching message has arrived by the end of a short "nothing else
+   * arrived" window of `ms` (see quietWindow in wait.ts): for absence, never to wait for an event.
+   */
   async expectNone(predicate: (m: Msg) => boolean, ms = 300): Promise<boolean> {
-    await new Promise((r) => setTimeout(r, ms));
+    await quietWindow(ms);
     return !this.messages.some(predicate);
   }
 
