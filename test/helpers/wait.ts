@@ -21,3 +21,12 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
  * depends on its length; never use it to wait for something to happen.
  */
 export const quietWindow = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `promise`, or a failure naming `what` after `timeoutMs` (node:test has no default timeout). */
+export function withDeadline<T>(promise: Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}

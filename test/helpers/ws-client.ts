@@ -4,6 +4,9 @@ import { quietWindow } from './wait.js';
 
 export type Msg = Record<string, any>;
 
+/** How long `next`/`waitClosed` wait before failing: only bounds a failure, so generous for a loaded machine. */
+const DEADLINE_MS = 10_000;
+
 export class TestClient {
   readonly messages: Msg[] = [];
   readonly raw: string[] = [];
@@ -51,7 +54,7 @@ export class TestClient {
   }
 
   /** The first message (received since the last `next`/`clear` cursor) that matches. */
-  async next(predicate: (m: Msg) => boolean, timeoutMs = 3000): Promise<Msg> {
+  async next(predicate: (m: Msg) => boolean, timeoutMs = DEADLINE_MS): Promise<Msg> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.messages.findIndex(predicate);
@@ -82,7 +85,7 @@ export class TestClient {
     return this.messages.filter(predicate).length;
   }
 
-  waitClosed(timeoutMs = 3000): Promise<number> {
+  waitClosed(timeoutMs = DEADLINE_MS): Promise<number> {
     return Promise.race([this.closed, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('not closed in time')), timeoutMs))]);
   }
 
