@@ -103,12 +103,13 @@ test('refused upgrades are counted by reason', async () => {
 
 test('each gateway has its own registry', async () => {
   const other = await startTestGateway({}, { observer: createMetrics() });
+  const firstBefore = sample(await scrape(gw.httpUrl), 'portico_ws_messages_in_total', { type: 'ping' });
   try {
     const c = await TestClient.connect(other.url);
     c.send({ type: 'ping' });
     await c.ofType('pong');
     assert.equal(sample(await scrape(other.httpUrl), 'portico_ws_messages_in_total', { type: 'ping' }), 1);
-    assert.equal(sample(await scrape(gw.httpUrl), 'portico_ws_messages_in_total', { type: 'ping' }), 3, 'the first gateway did not count it');
+    assert.equal(sample(await scrape(gw.httpUrl), 'portico_ws_messages_in_total', { type: 'ping' }), firstBefore, 'the first gateway did not count it');
     c.close();
   } finally {
     await other.close();
