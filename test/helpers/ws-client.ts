@@ -97,3 +97,9 @@ export class TestClient {
     for (const w of this.waiters.splice(0)) w();
   }
 }
+
+/** The connection still gets answers: a ping with `id` comes back as its pong. */
+export async function assertStillServed(c: TestClient, id: string, timeoutMs?: number): Promise<void> {
+  c.send({ type: 'ping', id });
+  await c.next((m) => m.type === 'pong' && m.reply_to === id, timeoutMs);
+}

@@ -14,7 +14,7 @@ import { createTestDatabase, seedPartialApplications, storeOptions, type TestDat
 import { captureLogger, type LogLine } from '../helpers/redis-gateway.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
-import { TestClient, type Msg } from '../helpers/ws-client.js';
+import { assertStillServed, TestClient, type Msg } from '../helpers/ws-client.js';
 
 const SESSION_A = 'errorPathSessionA1234';
 const SESSION_B = 'errorPathSessionB5678';
@@ -35,11 +35,6 @@ async function request(c: TestClient): Promise<Msg> {
 
 async function health(gw: TestGateway): Promise<Msg> {
   return (await (await fetch(`${gw.httpUrl}/health`)).json()) as Msg;
-}
-
-async function stillServes(c: TestClient, id: string): Promise<void> {
-  c.send({ type: 'ping', id });
-  assert.equal((await c.next((m) => m.type === 'pong' && m.reply_to === id, WAIT)).reply_to, id);
 }
 
 function assertMasked(lines: LogLine[]): void {
@@ -71,7 +66,7 @@ test('a database that stops answering: "Database not connected" within the timeo
     assert.equal(store.status, 'disconnected');
     assert.deepEqual([(await health(gw)).status, (await health(gw)).database], ['degraded', 'disconnected']);
     assert.match(JSON.stringify(lines), /Query read timeout|timeout exceeded when trying to connect/, 'the client-side timeout is logged');
-    await stillServes(a, 'while-hung');
+    await assertStillServed(a, 'while-hung', WAIT);
 
     proxy.thaw();
     await waitFor(async () => (await health(gw)).database === 'connected', 'the background check to find the database again', WAIT);
@@ -96,7 +91,7 @@ test('an SQL error fails that look-up only: fixed message, the database stays "c
     assert.equal((await health(gw)).status, 'ok');
     assert.match(JSON.stringify(lines), /42P01/, 'the SQLSTATE (undefined table) is logged');
     assert.ok(!JSON.stringify(failed).includes('bb_application_date'), 'no SQL detail reaches the client');
-    await stillServes(a, 'after-sql-error');
+    await assertStillServed(a, 'after-sql-error', WAIT);
     assertMasked(lines);
   } finally {
     await db.query('ALTER TABLE bb_application_date_gone RENAME TO bb_application_date');
@@ -125,7 +120,7 @@ test('the database down at start-up: the gateway starts degraded and connects on
     assert.deepEqual([h.status, h.database], ['degraded', 'disconnected']);
     assert.deepEqual(await request(a), { error: true, status: 'error', message: 'Database not connected' });
     assert.ok(lines.some((l) => l.msg === 'postgres: database not reachable' && /ECONNREFUSED/.test(JSON.stringify(l))), 'why is logged');
-    await stillServes(a, 'degraded-start');
+    await assertStillServed(a, 'degraded-start', WAIT);
 
     proxy = await startTcpProxy({ host: db.host, port: db.port }, port);
     await waitFor(async () => (await health(gw)).database === 'connected', 'the background check to find the database', WAIT);

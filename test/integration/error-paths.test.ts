@@ -12,7 +12,7 @@ import { sessionRoomId } from '../../src/server/session.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { captureLogger } from '../helpers/redis-gateway.js';
 import { waitFor } from '../helpers/wait.js';
-import { TestClient, type Msg } from '../helpers/ws-client.js';
+import { assertStillServed, TestClient, type Msg } from '../helpers/ws-client.js';
 
 async function withGateway(run: (gw: TestGateway, clients: TestClient[]) => Promise<void>, ...args: Parameters<typeof startTestGateway>): Promise<void> {
   const gw = await startTestGateway(...args);
@@ -31,11 +31,6 @@ async function connect(gw: TestGateway, clients: TestClient[], cookie?: string):
   return c;
 }
 
-async function stillServes(c: TestClient, id: string): Promise<void> {
-  c.send({ type: 'ping', id });
-  assert.equal((await c.next((m) => m.type === 'pong' && m.reply_to === id)).reply_to, id);
-}
-
 const isRateLimited = (m: Msg) => m.type === 'error' && m.code === 'RATE_LIMITED';
 
 test('session_message without a session: NO_SESSION to the sender, relayed to nobody', () => withGateway(async (gw, clients) => {
@@ -46,7 +41,7 @@ test('session_message without a session: NO_SESSION to the sender, relayed to no
   const err = await lonely.ofType('error');
   assert.deepEqual([err.code, err.message], ['NO_SESSION', 'No session found']);
   for (const c of [other, withSession, lonely]) assert.ok(await c.expectNone((m) => m.message === 'to whom?', 100), 'not relayed');
-  await stillServes(lonely, 'after-no-session');
+  await assertStillServed(lonely, 'after-no-session');
 }));
 
 test('a handler that throws: INTERNAL_ERROR to the sender, one error log line, everyone keeps being served', async () => {
@@ -66,7 +61,7 @@ test('a handler that throws: INTERNAL_ERROR to the sender, one error log line, e
     assert.equal(logged[0]!.type, 'chat');
     assert.equal(logged[0]!.level, 50);
 
-    await stillServes(sender, 'after-throw');
+    await assertStillServed(sender, 'after-throw');
     sender.send({ type: 'chat', message: 'normal again' });
     await peer.next((m) => m.type === 'chat' && m.message === 'normal again');
     assert.equal(peer.count((m) => m.type === 'chat'), 0, 'the failed chat reached nobody');
@@ -85,7 +80,7 @@ test('room_ping_response keeps an entity-room member alive on the server; a sile
   assert.equal(ping.roomId, 'entity_resource_77');
   await waitFor(() => Date.now() >= joinedBy + 20, 'the clock to move past the joins');
   answering.send({ type: 'room_ping_response', roomId: ping.roomId, pingId: ping.pingId });
-  await stillServes(answering, 'response-handled'); // frames are handled in order
+  await assertStillServed(answering, 'response-handled'); // frames are handled in order
   const now = Date.now();
 
   // Every frame and pong also counts as a sign of life of the whole connection; pin that in the
@@ -142,7 +137,7 @@ test('replies to a client that does not read are bounded too: it is disconnected
       return gw.gateway.connections.size === 1;
     }, 'the non-reading client to be dropped', 30_000);
     assert.equal(lines.filter((l) => l.msg === 'client is not reading; disconnecting').length, 1, 'one log line');
-    await stillServes(other, 'after-overflow');
+    await assertStillServed(other, 'after-overflow');
   }, { limits: { maxBufferedBytes: 64 * 1024, ratePerSecond: 1_000_000, rateBurst: 1_000_000, rateCloseAfter: 1_000_000_000 } }, { log });
 });
 
