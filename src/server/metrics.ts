@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LegacyChannel } from '../protocol/constants.js';
 import type { BusEnvelope, BusStatus } from './bus/bus.js';
-import type { IngressSource } from './ingress/ingress.js';
+import type { DropReason, IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
 import type { GatewayObserver, GatewayState, MetricsExposition } from './observer.js';
 
@@ -40,6 +40,7 @@ export class GatewayMetrics implements GatewayObserver {
   private readonly errors: Counter<'code'>;
   private readonly ingressTotal: Counter<'channel' | 'source'>;
   private readonly spoolFiles: Counter<'outcome'>;
+  private readonly undeliverableTotal: Counter<'reason'>;
   private readonly busStatus: Gauge<'status'>;
   private readonly redisReconnects: Counter;
   private readonly latency: Histogram;
@@ -74,6 +75,10 @@ export class GatewayMetrics implements GatewayObserver {
       labelNames: ['channel', 'source'], registers,
     });
     this.spoolFiles = new Counter({ name: 'portico_ws_spool_files_total', help: 'Spool files processed, by outcome', labelNames: ['outcome'], registers });
+    this.undeliverableTotal = new Counter({
+      name: 'portico_ws_undeliverable_total', help: 'Published payloads dropped because their target cannot be honoured (never broadcast), by reason',
+      labelNames: ['reason'], registers,
+    });
     this.busStatus = new Gauge({
       name: 'portico_ws_bus_status', help: 'Bus (Redis) status: 1 for the current one', labelNames: ['status'], registers,
       collect() {
@@ -138,6 +143,10 @@ export class GatewayMetrics implements GatewayObserver {
     if (recipients <= 0) return;
     this.messageOut(envelope.type ?? frameType(envelope.frame), Buffer.byteLength(envelope.frame), recipients);
     if (envelope.ingressAt !== undefined) this.latency.observe(Math.max(0, Date.now() - envelope.ingressAt) / 1000);
+  }
+
+  undeliverable(reason: DropReason): void {
+    this.undeliverableTotal.inc({ reason });
   }
 
   busStatusChanged(_from: BusStatus, to: BusStatus): void {
