@@ -22,6 +22,7 @@ const RATE_ERROR_INTERVAL_MS = 1000;
 export class Transport {
   readonly wss: WebSocketServer;
   private readonly lastRateError = new WeakMap<Connection, number>();
+  private upgrading = 0;
 
   constructor(
     private readonly config: Config,
@@ -45,12 +46,14 @@ export class Transport {
     const origin = req.headers.origin;
     const allowed = this.config.limits.allowedOrigins;
     if (allowed.length > 0 && (!origin || !allowed.includes(origin))) return this.refuse(socket, 403, 'Forbidden', 'origin');
-    if (this.connections.size >= this.config.limits.maxConnections) return this.refuse(socket, 503, 'Service Unavailable', 'capacity');
+    if (this.connections.size + this.upgrading >= this.config.limits.maxConnections) return this.refuse(socket, 503, 'Service Unavailable', 'capacity');
     // Who the client is is settled before the handshake completes (from cache, at once; else
     // bounded by WSS_AUTH_TIMEOUT_MS). Node leaves upgrade sockets without an error listener.
     const onError = (): void => { socket.destroy(); };
     socket.on('error', onError);
+    this.upgrading += 1; // counted against the capacity while the identity is being looked up
     void this.ctx.identity.forUpgrade(req).then((identity) => {
+      this.upgrading -= 1;
       socket.off('error', onError);
       if (socket.destroyed) return; // the client gave up while we asked
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity));
