@@ -57,6 +57,9 @@ export class Transport {
       socket.off('error', onError);
       if (socket.destroyed) return; // the client gave up while we asked
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity));
+    }).catch((err: unknown) => {
+      this.log.error({ err }, 'upgrade failed');
+      socket.destroy();
     });
   };
 

@@ -119,6 +119,21 @@ describe('HTTP identity callback', () => {
     assert.equal(portico.cookies.at(-1), 'PHPSESSID=std0001');
   });
 
+  test('on update_session (fresh) a cached "anonymous" is asked again, at most once a second; a cached identity is kept', async () => {
+    const { resolver } = make();
+    const cachedAt = Date.now();
+    assert.equal((await resolver.resolve(plain('loginLater1'))).kind, 'anonymous');
+    portico.login('loginLater1', { ssn: '77777777777' });
+    assert.equal((await resolver.resolve(plain('loginLater1'))).kind, 'anonymous', 'without fresh, the cache answers');
+    const before = portico.requests.user;
+    const early = await resolver.resolve({ ...plain('loginLater1'), fresh: true });
+    if (Date.now() - cachedAt < 900) assert.equal(early.kind, 'anonymous', 'a "no" younger than a second is reused');
+    await waitFor(async () => (await resolver.resolve({ ...plain('loginLater1'), fresh: true })).kind === 'resolved', 'the login to be seen', 5000);
+    assert.equal(portico.requests.user - before, 1, 'one request, however often it was asked');
+    portico.logout('loginLater1');
+    assert.equal((await resolver.resolve({ ...plain('loginLater1'), fresh: true })).kind, 'resolved', 'a cached identity is kept for its time');
+  });
+
   test('concurrent questions for one session share one request', async () => {
     const { resolver } = make({ cacheMs: 0 });
     portico.login('together1', { ssn: '55555555555' });

@@ -34,6 +34,8 @@ export interface HttpCallbackOptions<T> {
   expectJson?: boolean;
   /** Turn an answer into the value cached and returned (e.g. identities, allowed). */
   interpret: (answer: CallbackAnswer) => T;
+  /** Whether a value is a "no" (anonymous, denied); see `recheckNoAfterMs` of `ask`. */
+  isNo?: (value: T) => boolean;
 }
 
 /** Cookie pair sent to PorticoEstate: only the session cookie the gateway read, never the client's others. */
@@ -43,14 +45,16 @@ export function sessionCookie(name: string, sessionId: string): string {
 
 class NoAnswer extends Error {}
 
+interface Cached<T> { value: T; at: number }
+
 export class HttpCallback<T extends {}> {
-  private readonly cache: LRUCache<string, T>;
+  private readonly cache: LRUCache<string, Cached<T>>;
   private readonly inFlight = new Map<string, Promise<CallbackResult<T>>>();
   private readonly cell = new StatusCell<CallbackState>('unknown');
   private lastProblem = '';
 
   constructor(private readonly opts: HttpCallbackOptions<T>) {
-    this.cache = new LRUCache<string, T>({ max: opts.maxEntries ?? 50_000, ttl: Math.max(opts.cacheMs, 1), ttlAutopurge: false });
+    this.cache = new LRUCache<string, Cached<T>>({ max: opts.maxEntries ?? 50_000, ttl: Math.max(opts.cacheMs, 1), ttlAutopurge: false });
     this.cell.onChange((from, to) => {
       if (to === 'down') opts.log.warn({ callback: opts.name, from, to, problem: this.lastProblem }, `${opts.name} endpoint ${from} -> down; treating clients as not authenticated`);
       else opts.log.info({ callback: opts.name, from, to }, `${opts.name} endpoint ${from} -> ${to}`);
@@ -67,12 +71,16 @@ export class HttpCallback<T extends {}> {
 
   /**
    * GET `url` with `cookie` as the only cookie; `key` names what the answer depends on (the
-   * session, plus the room for authorization) and is never logged.
+   * session, plus the room for authorization) and is never logged. With `recheckNoAfterMs`, a
+   * cached "no" at least that old is asked again.
    */
-  ask(url: string, cookie: string, key: string): Promise<CallbackResult<T>> {
+  ask(url: string, cookie: string, key: string, recheckNoAfterMs?: number): Promise<CallbackResult<T>> {
     if (this.opts.cacheMs > 0) {
       const hit = this.cache.get(key);
-      if (hit !== undefined) return Promise.resolve({ answered: true, value: hit, cached: true });
+      // A cached "no" may be stale after a login the client tells us about (update_session);
+      // asking again at most once per `recheckNoAfterMs` keeps that from becoming a request per frame.
+      const recheck = hit !== undefined && recheckNoAfterMs !== undefined && this.opts.isNo?.(hit.value) === true && Date.now() - hit.at >= recheckNoAfterMs;
+      if (hit !== undefined && !recheck) return Promise.resolve({ answered: true, value: hit.value, cached: true });
     }
     let pending = this.inFlight.get(key);
     if (!pending) {
@@ -98,7 +106,7 @@ export class HttpCallback<T extends {}> {
     }
     this.cell.set('up');
     const value = this.opts.interpret(answer);
-    if (this.opts.cacheMs > 0) this.cache.set(key, value);
+    if (this.opts.cacheMs > 0) this.cache.set(key, { value, at: Date.now() });
     return { answered: true, value, cached: false };
   }
 

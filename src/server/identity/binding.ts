@@ -49,7 +49,7 @@ export class IdentityBinding {
   /** For `update_session`: the new session id travels as `bookingfrontendsession`. Returns a ticket for `settle`. */
   async forSession(conn: Connection, sessionId: string, token: string | undefined): Promise<{ ticket: number; outcome: IdentityOutcome }> {
     const ticket = this.begin(conn);
-    const outcome = await this.resolve({ sessionId, cookieName: 'bookingfrontendsession', token });
+    const outcome = await this.resolve({ sessionId, cookieName: 'bookingfrontendsession', token, fresh: true });
     return { ticket, outcome };
   }
 

@@ -22,6 +22,8 @@ export interface HttpIdentityOptions {
 }
 
 const MAX_IDENTIFIER_LENGTH = 256;
+/** On update_session a cached "anonymous" older than this is asked again (a login may have happened). */
+export const RECHECK_ANONYMOUS_MS = 1000;
 
 export class HttpIdentityResolver implements IdentityResolver {
   readonly mode = 'http';
@@ -31,6 +33,7 @@ export class HttpIdentityResolver implements IdentityResolver {
     this.callback = new HttpCallback<Identities>({
       name: 'identity', timeoutMs: opts.timeoutMs, cacheMs: opts.cacheMs, log: opts.log,
       interpret: (answer) => identitiesFrom(answer, opts.fields),
+      isNo: (identities) => Object.keys(identities).length === 0,
     });
   }
 
@@ -45,7 +48,7 @@ export class HttpIdentityResolver implements IdentityResolver {
   async resolve(request: IdentityRequest): Promise<IdentityOutcome> {
     if (request.sessionId === null) return { kind: 'anonymous' };
     const key = `${request.cookieName}=${request.sessionId}`;
-    const result = await this.callback.ask(this.opts.url, sessionCookie(request.cookieName, request.sessionId), key);
+    const result = await this.callback.ask(this.opts.url, sessionCookie(request.cookieName, request.sessionId), key, request.fresh ? RECHECK_ANONYMOUS_MS : undefined);
     if (!result.answered) return { kind: 'unavailable' };
     return Object.keys(result.value).length === 0 ? { kind: 'anonymous' } : { kind: 'resolved', identities: result.value };
   }

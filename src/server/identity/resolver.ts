@@ -24,6 +24,11 @@ export interface IdentityRequest {
   cookieName: SessionCookieName;
   /** A signed token the client presented (`?token=` on the upgrade or `token` in update_session). */
   token?: string;
+  /**
+   * The client says its session changed (update_session), e.g. after logging in: a cached
+   * "anonymous" for it is not trusted (a cached identity is).
+   */
+  fresh?: boolean;
 }
 
 export type IdentityOutcome =
