@@ -95,8 +95,9 @@ export class Gateway {
     this.ingressSources = deps.ingressSources ?? [];
     const identityConfigured = deps.identity !== undefined || identityEnabled(config.auth);
     const userRooms = UserRoomIds.fromSecrets(config.auth.userRoomKey, config.auth.secret);
-    this.identity = new IdentityBinding(deps.identity ?? createIdentityResolver(config.auth, this.log), userRooms, this.rooms, this.log, config.auth.retryMs);
-    this.subscribeAuth = new SubscribeAuthorization(config.auth, this.log);
+    const resolver = deps.identity ?? createIdentityResolver(config.auth, this.log, (o) => this.observer.authCallback('identity', o));
+    this.identity = new IdentityBinding(resolver, userRooms, this.rooms, this.log, config.auth.retryMs);
+    this.subscribeAuth = new SubscribeAuthorization(config.auth, this.log, (o) => this.observer.authCallback('subscribe', o));
     this.relay = new Relay(this.bus, config.instanceId, this.rooms, this.connections, (env, n) => this.observer.delivered(env, n));
     this.partials = new PartialApplicationsService(this.store, this.log);
     this.ingress = new Ingress(this.relay, this.rooms, this.partials, this.log, (channel, source) => this.observer.ingress(channel, source), {

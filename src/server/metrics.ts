@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LegacyChannel } from '../protocol/constants.js';
+import type { CallbackOutcome } from './auth/http-callback.js';
 import type { BusEnvelope, BusStatus } from './bus/bus.js';
 import type { DropReason, IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
@@ -41,6 +42,7 @@ export class GatewayMetrics implements GatewayObserver {
   private readonly ingressTotal: Counter<'channel' | 'source'>;
   private readonly spoolFiles: Counter<'outcome'>;
   private readonly undeliverableTotal: Counter<'reason'>;
+  private readonly authCallbacks: Counter<'callback' | 'outcome'>;
   private readonly busStatus: Gauge<'status'>;
   private readonly redisReconnects: Counter;
   private readonly latency: Histogram;
@@ -78,6 +80,10 @@ export class GatewayMetrics implements GatewayObserver {
     this.undeliverableTotal = new Counter({
       name: 'portico_ws_undeliverable_total', help: 'Published payloads dropped because their target cannot be honoured (never broadcast), by reason',
       labelNames: ['reason'], registers,
+    });
+    this.authCallbacks = new Counter({
+      name: 'portico_ws_auth_callbacks_total', help: 'Questions to PorticoEstate (identity, subscribe authorization), by how they were answered (cached, yes, no, unavailable)',
+      labelNames: ['callback', 'outcome'], registers,
     });
     this.busStatus = new Gauge({
       name: 'portico_ws_bus_status', help: 'Bus (Redis) status: 1 for the current one', labelNames: ['status'], registers,
@@ -147,6 +153,10 @@ export class GatewayMetrics implements GatewayObserver {
 
   undeliverable(reason: DropReason): void {
     this.undeliverableTotal.inc({ reason });
+  }
+
+  authCallback(callback: 'identity' | 'subscribe', outcome: CallbackOutcome): void {
+    this.authCallbacks.inc({ callback, outcome });
   }
 
   busStatusChanged(_from: BusStatus, to: BusStatus): void {

@@ -4,6 +4,7 @@
  */
 import type { LegacyChannel } from '../protocol/constants.js';
 import type { RoomKind } from '../protocol/room-ids.js';
+import type { CallbackOutcome } from './auth/http-callback.js';
 import type { BusEnvelope, BusStatus } from './bus/bus.js';
 import type { DropReason, IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
@@ -34,6 +35,8 @@ export interface GatewayObserver {
   delivered(envelope: BusEnvelope, recipients: number): void;
   /** A published payload dropped because the gateway cannot reach exactly its intended recipients. */
   undeliverable(reason: DropReason): void;
+  /** One question to PorticoEstate (identity or entity-room authorization) and how it was answered. */
+  authCallback(callback: 'identity' | 'subscribe', outcome: CallbackOutcome): void;
   busStatusChanged(from: BusStatus, to: BusStatus): void;
   /** Called once by the gateway's constructor, so gauges can read live state. */
   attach?(state: GatewayState): void;
@@ -43,5 +46,5 @@ export interface GatewayObserver {
 
 export const noopObserver: GatewayObserver = {
   connectionOpened() {}, connectionClosed() {}, connectionRefused() {}, messageIn() {}, messageOut() {}, errorSent() {},
-  ingress() {}, spoolFile() {}, delivered() {}, undeliverable() {}, busStatusChanged() {},
+  ingress() {}, spoolFile() {}, delivered() {}, undeliverable() {}, authCallback() {}, busStatusChanged() {},
 };

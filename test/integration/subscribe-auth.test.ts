@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { createMetrics } from '../../src/server/metrics.js';
 import { captureLogger } from '../helpers/redis-gateway.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPorticoAuthServer, type PorticoAuthServer } from '../helpers/portico-auth.js';
@@ -13,12 +14,13 @@ let portico: PorticoAuthServer;
 let gw: TestGateway;
 const clients: TestClient[] = [];
 const { log, lines } = captureLogger();
+const metrics = createMetrics({ processMetrics: false });
 
 before(async () => {
   portico = await startPorticoAuthServer();
   portico.allow('sessOwner01', 'application', 777);
   portico.allow('PHPSESS0001', 'application', 778);
-  gw = await startTestGateway({ auth: { subscribeUrl: portico.accessUrl, subscribeTypes: ['application'], timeoutMs: 400, cacheMs: 60_000 } }, { log });
+  gw = await startTestGateway({ auth: { subscribeUrl: portico.accessUrl, subscribeTypes: ['application'], timeoutMs: 400, cacheMs: 60_000 } }, { log, observer: metrics });
 });
 after(async () => {
   for (const c of clients) c.close();
@@ -74,6 +76,11 @@ test('allowed sessions join, others get SUBSCRIBE_DENIED and read nothing from t
   await gw.gateway.ingress.handle('notifications', { type: 'notification', message: 'marker' }, 'http');
   await stranger.next((m) => m.message === 'marker');
   assert.equal(stranger.count((m) => m.type === 'entity_event'), 0);
+
+  const text = (await metrics.exposition()).body;
+  assert.match(text, /portico_ws_auth_callbacks_total\{callback="subscribe",outcome="yes"\} 2/);
+  assert.match(text, /portico_ws_auth_callbacks_total\{callback="subscribe",outcome="no"\} 1/);
+  assert.match(text, /portico_ws_auth_callbacks_total\{callback="subscribe",outcome="cached"\} 2/);
 });
 
 test('while the endpoint is down subscribe is denied (fail closed) and /health says so; back, it is asked again', async () => {

@@ -19,6 +19,9 @@ export type CallbackState = 'unknown' | 'up' | 'down';
 /** What the endpoint said: its status and, for a 2xx, the parsed JSON body. */
 export interface CallbackAnswer { status: number; body: unknown }
 
+/** How one question was answered: from the cache, by the endpoint (yes/no), or not at all. */
+export type CallbackOutcome = 'cached' | 'yes' | 'no' | 'unavailable';
+
 export type CallbackResult<T> = { answered: true; value: T; cached: boolean } | { answered: false };
 
 export interface HttpCallbackOptions<T> {
@@ -36,6 +39,8 @@ export interface HttpCallbackOptions<T> {
   interpret: (answer: CallbackAnswer) => T;
   /** Whether a value is a "no" (anonymous, denied); see `recheckNoAfterMs` of `ask`. */
   isNo?: (value: T) => boolean;
+  /** Called once per question with how it was answered (metrics). */
+  onOutcome?: (outcome: CallbackOutcome) => void;
 }
 
 /** Cookie pair sent to PorticoEstate: only the session cookie the gateway read, never the client's others. */
@@ -80,7 +85,10 @@ export class HttpCallback<T extends {}> {
       // A cached "no" may be stale after a login the client tells us about (update_session);
       // asking again at most once per `recheckNoAfterMs` keeps that from becoming a request per frame.
       const recheck = hit !== undefined && recheckNoAfterMs !== undefined && this.opts.isNo?.(hit.value) === true && Date.now() - hit.at >= recheckNoAfterMs;
-      if (hit !== undefined && !recheck) return Promise.resolve({ answered: true, value: hit.value, cached: true });
+      if (hit !== undefined && !recheck) {
+        this.opts.onOutcome?.('cached');
+        return Promise.resolve({ answered: true, value: hit.value, cached: true });
+      }
     }
     let pending = this.inFlight.get(key);
     if (!pending) {
@@ -102,10 +110,12 @@ export class HttpCallback<T extends {}> {
     } catch (err) {
       this.lastProblem = err instanceof NoAnswer ? err.message : describe(err);
       this.cell.set('down');
+      this.opts.onOutcome?.('unavailable');
       return { answered: false };
     }
     this.cell.set('up');
     const value = this.opts.interpret(answer);
+    this.opts.onOutcome?.(this.opts.isNo?.(value) ? 'no' : 'yes');
     if (this.opts.cacheMs > 0) this.cache.set(key, { value, at: Date.now() });
     return { answered: true, value, cached: false };
   }

@@ -10,7 +10,7 @@ import type { AuthConfig } from '../config/index.js';
 import type { Connection } from '../connection.js';
 import type { Logger } from '../log.js';
 import { sessionCookieName } from '../session.js';
-import { HttpCallback, sessionCookie, type CallbackState } from './http-callback.js';
+import { HttpCallback, sessionCookie, type CallbackOutcome, type CallbackState } from './http-callback.js';
 
 export type SubscribeVerdict = 'allowed' | 'denied' | 'unavailable';
 
@@ -19,12 +19,14 @@ export class SubscribeAuthorization {
   private readonly allTypes: boolean;
   private readonly types: ReadonlySet<string>;
 
-  constructor(private readonly config: AuthConfig, log: Logger) {
+  constructor(private readonly config: AuthConfig, log: Logger, onOutcome?: (outcome: CallbackOutcome) => void) {
     this.allTypes = config.subscribeTypes.includes('*');
     this.types = new Set(config.subscribeTypes);
     this.callback = config.subscribeUrl === undefined ? null : new HttpCallback({
       name: 'subscribe-auth', timeoutMs: config.timeoutMs, cacheMs: config.cacheMs, log, expectJson: false,
       interpret: (answer) => ({ allowed: answer.status >= 200 && answer.status < 300 }),
+      isNo: (verdict) => !verdict.allowed,
+      onOutcome,
     });
   }
 

@@ -4,7 +4,7 @@
  * names the user, mapped to identities by WSS_AUTH_IDENTITIES (`bb_user:ssn` takes the answer's
  * `ssn` field as the `bb_user` identity); any other answer (401 when not logged in) is anonymous.
  */
-import { HttpCallback, sessionCookie, type CallbackAnswer, type CallbackState } from '../auth/http-callback.js';
+import { HttpCallback, sessionCookie, type CallbackAnswer, type CallbackOutcome, type CallbackState } from '../auth/http-callback.js';
 import type { TransitionListener } from '../redis/status.js';
 import type { IdentityFieldConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
@@ -19,6 +19,7 @@ export interface HttpIdentityOptions {
   timeoutMs: number;
   cacheMs: number;
   log: Logger;
+  onOutcome?: (outcome: CallbackOutcome) => void;
 }
 
 const MAX_IDENTIFIER_LENGTH = 256;
@@ -34,6 +35,7 @@ export class HttpIdentityResolver implements IdentityResolver {
       name: 'identity', timeoutMs: opts.timeoutMs, cacheMs: opts.cacheMs, log: opts.log,
       interpret: (answer) => identitiesFrom(answer, opts.fields),
       isNo: (identities) => Object.keys(identities).length === 0,
+      onOutcome: opts.onOutcome,
     });
   }
 
