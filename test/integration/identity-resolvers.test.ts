@@ -36,7 +36,7 @@ const implementations: Record<string, () => Promise<Fixture>> = {
   },
   http: async () => {
     const portico = await startPorticoAuthServer();
-    const resolver = new HttpIdentityResolver({ url: portico.userUrl, fields: FIELDS, timeoutMs: 2000, cacheMs: 60_000, log: silentLogger() });
+    const resolver = new HttpIdentityResolver({ url: portico.userUrl, fields: FIELDS, timeoutMs: 2000, cacheMs: 60_000, probeIntervalMs: 100, log: silentLogger() });
     return {
       resolver,
       grant: async (sessionId, identities) => {
@@ -103,7 +103,7 @@ describe('HTTP identity callback', () => {
 
   const make = (opts: { cacheMs?: number; timeoutMs?: number } = {}) => {
     const { log, lines } = captureLogger();
-    const resolver = new HttpIdentityResolver({ url: portico.userUrl, fields: FIELDS, timeoutMs: opts.timeoutMs ?? 2000, cacheMs: opts.cacheMs ?? 60_000, log });
+    const resolver = new HttpIdentityResolver({ url: portico.userUrl, fields: FIELDS, timeoutMs: opts.timeoutMs ?? 2000, cacheMs: opts.cacheMs ?? 60_000, probeIntervalMs: 200, log });
     return { resolver, lines };
   };
 
@@ -151,7 +151,7 @@ describe('HTTP identity callback', () => {
     assert.equal((await resolver.resolve(plain('noCache1'))).kind, 'anonymous');
   });
 
-  test('down, 5xx and slow are "unavailable" (never cached); state and one log line per change; back is "up"', async () => {
+  test('down, 5xx and slow are "unavailable" (never cached); while down only one probe per interval goes out; one log line per change', async () => {
     const { resolver, lines } = make({ timeoutMs: 300 });
     portico.login('flaky001', { account_id: 7 });
     assert.equal((await resolver.resolve(plain('flaky001'))).kind, 'resolved');
@@ -160,7 +160,12 @@ describe('HTTP identity callback', () => {
     portico.setFailure(500);
     assert.deepEqual(await resolver.resolve(plain('flaky002')), { kind: 'unavailable' });
     assert.equal(resolver.state, 'down');
+    const sent = portico.cookies.length;
+    for (let i = 0; i < 5; i++) assert.deepEqual(await resolver.resolve(plain(`flakyFast${i}`)), { kind: 'unavailable' });
+    assert.equal(portico.cookies.length, sent, 'between probes, questions fail at once without a request');
     portico.setFailure(null);
+    await waitFor(async () => (await resolver.resolve(plain('flaky002'))).kind === 'anonymous', 'a probe to find the endpoint back', 5000);
+    assert.equal(resolver.state, 'up');
 
     portico.setDelay(1000);
     const started = Date.now();
@@ -172,10 +177,10 @@ describe('HTTP identity callback', () => {
     for (let i = 0; i < 5; i++) assert.deepEqual(await resolver.resolve(plain(`flakyDown${i}`)), { kind: 'unavailable' });
     assert.equal((await resolver.resolve(plain('flaky001'))).kind, 'resolved', 'a cached answer still serves while down');
     await portico.up();
-    assert.equal((await resolver.resolve(plain('flakyDown0'))).kind, 'anonymous', 'the failure was not cached');
+    await waitFor(async () => (await resolver.resolve(plain('flakyDown0'))).kind === 'anonymous', 'the endpoint back (the failure was not cached)', 5000);
     assert.equal(resolver.state, 'up');
     const changes = lines.filter((l) => /identity endpoint/.test(l.msg)).map((l) => `${l.from}->${l.to}`);
-    assert.deepEqual(changes, ['unknown->up', 'up->down', 'down->up']);
+    assert.deepEqual(changes, ['unknown->up', 'up->down', 'down->up', 'up->down', 'down->up']);
     assert.ok(!JSON.stringify(lines).includes('flaky'), 'session ids are never logged');
   });
 
@@ -184,7 +189,7 @@ describe('HTTP identity callback', () => {
     const server = http.createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html>login</html>'); });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as import('node:net').AddressInfo).port;
-    const resolver = new HttpIdentityResolver({ url: `http://127.0.0.1:${port}/`, fields: FIELDS, timeoutMs: 1000, cacheMs: 1000, log: silentLogger() });
+    const resolver = new HttpIdentityResolver({ url: `http://127.0.0.1:${port}/`, fields: FIELDS, timeoutMs: 1000, cacheMs: 1000, probeIntervalMs: 100, log: silentLogger() });
     assert.deepEqual(await resolver.resolve(plain('html0001')), { kind: 'unavailable' });
     assert.equal(resolver.state, 'down');
     await new Promise<void>((r) => server.close(() => r()));

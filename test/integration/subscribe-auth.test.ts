@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createMetrics } from '../../src/server/metrics.js';
-import { captureLogger } from '../helpers/redis-gateway.js';
+import { captureLogger, waitFor } from '../helpers/redis-gateway.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPorticoAuthServer, type PorticoAuthServer } from '../helpers/portico-auth.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -20,7 +20,7 @@ before(async () => {
   portico = await startPorticoAuthServer();
   portico.allow('sessOwner01', 'application', 777);
   portico.allow('PHPSESS0001', 'application', 778);
-  gw = await startTestGateway({ auth: { subscribeUrl: portico.accessUrl, subscribeTypes: ['application'], timeoutMs: 400, cacheMs: 60_000 } }, { log, observer: metrics });
+  gw = await startTestGateway({ auth: { subscribeUrl: portico.accessUrl, subscribeTypes: ['application'], timeoutMs: 400, cacheMs: 60_000, retryMs: 200 } }, { log, observer: metrics });
 });
 after(async () => {
   for (const c of clients) c.close();
@@ -95,8 +95,11 @@ test('while the endpoint is down subscribe is denied (fail closed) and /health s
   c.send({ type: 'ping', id: 'alive' });
   assert.equal((await c.ofType('pong')).reply_to, 'alive', 'the connection keeps being served');
   await portico.up();
-  subscribe(c, 'application', 900);
-  assert.equal((await reply(c)).status, 'subscribed', 'the failure was not cached');
+  // While down, one probe per WSS_AUTH_RETRY_MS (200 ms here) goes out; the others are denied at once.
+  await waitFor(async () => {
+    subscribe(c, 'application', 900);
+    return (await reply(c)).status === 'subscribed';
+  }, 'the endpoint back (the failure was not cached)', 5000);
   assert.equal(gw.gateway.health().subscribeAuth, 'up');
   assert.deepEqual(lines.filter((l) => /subscribe-auth endpoint/.test(l.msg)).map((l) => l.to), ['up', 'down', 'up']);
 });

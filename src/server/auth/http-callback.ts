@@ -7,7 +7,10 @@
  * An answer is a status PorticoEstate chose (2xx with JSON, 401, 403, 404…) and is cached. No
  * answer (refused, timed out, 5xx, a 2xx that is not JSON) means the endpoint is unusable: nothing
  * is cached, the callback's state turns `down`, and the caller decides what that means (the
- * gateway treats it as anonymous / not allowed). State changes are logged once each.
+ * gateway treats it as anonymous / not allowed). While down, one probe request goes out per
+ * `probeIntervalMs` and every other question is answered "unavailable" at once, so a hung
+ * endpoint neither delays every upgrade by the timeout nor gets a storm of requests when it
+ * struggles. State changes are logged once each.
  */
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.js';
@@ -28,6 +31,8 @@ export interface HttpCallbackOptions<T> {
   /** Name in logs and /health, e.g. "identity". */
   name: string;
   timeoutMs: number;
+  /** While down, at most one request per this many ms (the probe); others fail at once. */
+  probeIntervalMs: number;
   /** How long an answer is reused for the same key. 0 = never cached. */
   cacheMs: number;
   /** Most cached answers kept (least recently used go first). Default 50,000. */
@@ -57,6 +62,8 @@ export class HttpCallback<T extends {}> {
   private readonly inFlight = new Map<string, Promise<CallbackResult<T>>>();
   private readonly cell = new StatusCell<CallbackState>('unknown');
   private lastProblem = '';
+  private lastAttemptAt = 0;
+  private probing = false;
 
   constructor(private readonly opts: HttpCallbackOptions<T>) {
     this.cache = new LRUCache<string, Cached<T>>({ max: opts.maxEntries ?? 50_000, ttl: Math.max(opts.cacheMs, 1), ttlAutopurge: false });
@@ -91,6 +98,10 @@ export class HttpCallback<T extends {}> {
       }
     }
     let pending = this.inFlight.get(key);
+    if (!pending && this.cell.value === 'down' && (this.probing || Date.now() - this.lastAttemptAt < this.opts.probeIntervalMs)) {
+      this.opts.onOutcome?.('unavailable');
+      return Promise.resolve({ answered: false });
+    }
     if (!pending) {
       pending = this.request(url, cookie, key).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
@@ -105,14 +116,18 @@ export class HttpCallback<T extends {}> {
 
   private async request(url: string, cookie: string, key: string): Promise<CallbackResult<T>> {
     let answer: CallbackAnswer;
+    this.lastAttemptAt = Date.now();
+    this.probing = this.cell.value === 'down';
     try {
       answer = await this.fetchAnswer(url, cookie);
     } catch (err) {
+      this.probing = false;
       this.lastProblem = err instanceof NoAnswer ? err.message : describe(err);
       this.cell.set('down');
       this.opts.onOutcome?.('unavailable');
       return { answered: false };
     }
+    this.probing = false;
     this.cell.set('up');
     const value = this.opts.interpret(answer);
     this.opts.onOutcome?.(this.opts.isNo?.(value) ? 'no' : 'yes');

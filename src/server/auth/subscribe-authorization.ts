@@ -23,7 +23,7 @@ export class SubscribeAuthorization {
     this.allTypes = config.subscribeTypes.includes('*');
     this.types = new Set(config.subscribeTypes);
     this.callback = config.subscribeUrl === undefined ? null : new HttpCallback({
-      name: 'subscribe-auth', timeoutMs: config.timeoutMs, cacheMs: config.cacheMs, log, expectJson: false,
+      name: 'subscribe-auth', timeoutMs: config.timeoutMs, cacheMs: config.cacheMs, probeIntervalMs: config.retryMs, log, expectJson: false,
       interpret: (answer) => ({ allowed: answer.status >= 200 && answer.status < 300 }),
       isNo: (verdict) => !verdict.allowed,
       onOutcome,

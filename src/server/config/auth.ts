@@ -43,7 +43,7 @@ export function readAuth(r: ConfigReader): AuthConfig {
     secret,
     timeoutMs: r.int('WSS_AUTH_TIMEOUT_MS', 2000, 50, 60_000, 'A WSS_AUTH_URL or WSS_SUBSCRIBE_AUTH_URL request taking longer counts as the endpoint being down'),
     cacheMs: r.int('WSS_AUTH_CACHE_MS', 60_000, 0, 24 * HOUR, 'How long an answer of WSS_AUTH_URL (per session) or WSS_SUBSCRIBE_AUTH_URL (per session and room) is reused, allowed or not (0 = ask every time)'),
-    retryMs: r.int('WSS_AUTH_RETRY_MS', 5000, 100, HOUR, 'Connections left anonymous because WSS_AUTH_URL was down are asked about again this often'),
+    retryMs: r.int('WSS_AUTH_RETRY_MS', 5000, 100, HOUR, 'While WSS_AUTH_URL or WSS_SUBSCRIBE_AUTH_URL is down, one request per this interval tries it (others are answered at once as anonymous / not allowed), and connections left anonymous are asked about again this often'),
     userRoomKey: r.optional('WSS_USER_ROOM_KEY', `Key of the HMAC that makes user room ids (at least ${MIN_SECRET_CHARS} characters, the same on every instance); unset: derived from WSS_AUTH_SECRET, else random per process (single instance only)`),
     subscribeUrl: r.optional('WSS_SUBSCRIBE_AUTH_URL', "Entity-room authorization: GET with the client's session cookie, {entityType} and {entityId} filled in; 2xx allows the subscribe"),
     subscribeTypes: r.list('WSS_SUBSCRIBE_AUTH_TYPES', 'Entity types whose subscribe WSS_SUBSCRIBE_AUTH_URL must allow (comma-separated, * = all); empty: entity rooms are open'),

@@ -9,7 +9,7 @@ import { TokenIdentityResolver } from './token.js';
 
 export function createIdentityResolver(auth: AuthConfig, log: Logger, onOutcome?: (outcome: CallbackOutcome) => void): IdentityResolver {
   const http = auth.url === undefined ? null : new HttpIdentityResolver({
-    url: auth.url, fields: auth.identities, timeoutMs: auth.timeoutMs, cacheMs: auth.cacheMs, log, onOutcome,
+    url: auth.url, fields: auth.identities, timeoutMs: auth.timeoutMs, cacheMs: auth.cacheMs, probeIntervalMs: auth.retryMs, log, onOutcome,
   });
   const base = http ?? new NoIdentityResolver();
   return auth.secret === undefined ? base : new TokenIdentityResolver(auth.secret, base);

@@ -18,6 +18,8 @@ export interface HttpIdentityOptions {
   fields: readonly IdentityField[];
   timeoutMs: number;
   cacheMs: number;
+  /** While the endpoint is down, one request per this many ms tries it again. */
+  probeIntervalMs: number;
   log: Logger;
   onOutcome?: (outcome: CallbackOutcome) => void;
 }
@@ -32,7 +34,7 @@ export class HttpIdentityResolver implements IdentityResolver {
 
   constructor(private readonly opts: HttpIdentityOptions) {
     this.callback = new HttpCallback<Identities>({
-      name: 'identity', timeoutMs: opts.timeoutMs, cacheMs: opts.cacheMs, log: opts.log,
+      name: 'identity', timeoutMs: opts.timeoutMs, cacheMs: opts.cacheMs, probeIntervalMs: opts.probeIntervalMs, log: opts.log,
       interpret: (answer) => identitiesFrom(answer, opts.fields),
       isNo: (identities) => Object.keys(identities).length === 0,
       onOutcome: opts.onOutcome,
