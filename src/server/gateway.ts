@@ -18,7 +18,7 @@ import type { CallbackState } from './auth/http-callback.js';
 import { IdentityBinding } from './identity/binding.js';
 import { createIdentityResolver } from './identity/create.js';
 import type { IdentityMode, IdentityResolver } from './identity/resolver.js';
-import { UserRoomIds } from './identity/user-rooms.js';
+import { UserRoomIds, type UserRoomKeySource } from './identity/user-rooms.js';
 import { registerMetricsRoute } from './http/metrics.js';
 import { registerPublishRoutes } from './http/publish.js';
 import { HttpRouter, sendJson } from './http/router.js';
@@ -83,6 +83,8 @@ export class Gateway {
   readonly identity: IdentityBinding;
   readonly subscribeAuth: SubscribeAuthorization;
   private readonly transport: Transport;
+  /** Where the user-room key came from (logged at start, never the key). */
+  private readonly userRoomKeySource: UserRoomKeySource;
   private readonly heartbeat: Heartbeat;
   private readonly startedAt = Date.now();
   private closing: Promise<void> | null = null;
@@ -95,6 +97,7 @@ export class Gateway {
     this.ingressSources = deps.ingressSources ?? [];
     const identityConfigured = deps.identity !== undefined || identityEnabled(config.auth);
     const userRooms = UserRoomIds.fromSecrets(config.auth.userRoomKey, config.auth.secret);
+    this.userRoomKeySource = userRooms.source;
     const resolver = deps.identity ?? createIdentityResolver(config.auth, this.log, (o) => this.observer.authCallback('identity', o));
     this.identity = new IdentityBinding(resolver, userRooms, this.rooms, this.log, config.auth.retryMs);
     this.subscribeAuth = new SubscribeAuthorization(config.auth, this.log, (o) => this.observer.authCallback('subscribe', o));
@@ -157,6 +160,11 @@ export class Gateway {
     });
     const address = this.address();
     this.log.info({ host: address.address, port: address.port, instance: this.config.instanceId }, 'portico-ws listening');
+    const { auth } = this.config;
+    this.log.info({
+      identity: this.identity.resolver.mode, userRoomKey: this.userRoomKeySource,
+      subscribeAuth: auth.subscribeTypes.length > 0 ? auth.subscribeTypes.join(',') : 'off',
+    }, 'identity and entity-room authorization');
     return address;
   }
 
