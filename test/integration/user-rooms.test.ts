@@ -147,6 +147,10 @@ describe('user rooms across two instances', () => {
     assert.equal(report.rooms.user, 3, 'on A: X, and Y with two identities');
     assert.deepEqual(report.identity, { mode: 'token', state: 'up' });
     assert.ok(!JSON.stringify(A.lines).includes(SSN_X) && !JSON.stringify(B.lines).includes(SSN_X), 'no SSN in any log line');
+    const started = A.lines.find((l) => l.msg === 'identity and entity-room authorization');
+    assert.equal(started?.identity, 'token');
+    assert.equal(started?.userRoomKey, 'WSS_USER_ROOM_KEY');
+    for (const secret of [TEST_USER_ROOM_KEY, TEST_AUTH_SECRET]) assert.ok(!JSON.stringify(A.lines).includes(secret), 'keys are never logged');
   });
 
   test('claims in update_session and update_user_info never add identities; contradicting ones are refused', async () => {
