@@ -14,7 +14,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.js';
-import { StatusCell, type TransitionListener } from '../redis/status.js';
+import { StatusCell } from '../redis/status.js';
 
 /** `unknown` until the first request has an outcome. */
 export type CallbackState = 'unknown' | 'up' | 'down';
@@ -77,10 +77,6 @@ export class HttpCallback<T extends {}> {
     return this.cell.value;
   }
 
-  onStateChange(listener: TransitionListener<CallbackState>): void {
-    this.cell.onChange(listener);
-  }
-
   /**
    * GET `url` with `cookie` as the only cookie; `key` names what the answer depends on (the
    * session, plus the room for authorization) and is never logged. With `recheckNoAfterMs`, a
@@ -107,11 +103,6 @@ export class HttpCallback<T extends {}> {
       this.inFlight.set(key, pending);
     }
     return pending;
-  }
-
-  /** Forget every cached answer (tests, and when an operator wants changes seen at once). */
-  clear(): void {
-    this.cache.clear();
   }
 
   private async request(url: string, cookie: string, key: string): Promise<CallbackResult<T>> {

@@ -5,7 +5,6 @@
  * `ssn` field as the `bb_user` identity); any other answer (401 when not logged in) is anonymous.
  */
 import { HttpCallback, sessionCookie, type CallbackAnswer, type CallbackOutcome, type CallbackState } from '../auth/http-callback.js';
-import type { TransitionListener } from '../redis/status.js';
 import type { IdentityFieldConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { NO_IDENTITIES, type Identities, type IdentityOutcome, type IdentityRequest, type IdentityResolver } from './resolver.js';
@@ -43,10 +42,6 @@ export class HttpIdentityResolver implements IdentityResolver {
 
   get state(): CallbackState {
     return this.callback.state;
-  }
-
-  onStateChange(listener: TransitionListener<CallbackState>): void {
-    this.callback.onStateChange(listener);
   }
 
   async resolve(request: IdentityRequest): Promise<IdentityOutcome> {
