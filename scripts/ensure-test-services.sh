@@ -23,10 +23,13 @@ apt_install() {
 command -v redis-server >/dev/null || apt_install redis-server
 command -v pg_ctlcluster >/dev/null && command -v psql >/dev/null || apt_install postgresql postgresql-client
 [ -x /usr/bin/chromium ] || apt_install chromium
+# php-cli runs deploy/php/portico-ws-token.php in its test (test/integration/php-token.test.ts).
+command -v php >/dev/null || apt_install php-cli
 
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || die "redis-server/redis-cli not found after installing redis-server"
 command -v pg_isready >/dev/null && command -v psql >/dev/null || die "PostgreSQL client tools not found after installing postgresql"
 [ -x /usr/bin/chromium ] || die "/usr/bin/chromium not found after installing chromium"
+command -v php >/dev/null || die "php not found after installing php-cli"
 
 # ---- Redis on 127.0.0.1:6379 ----
 redis_up() { [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; }
@@ -62,4 +65,4 @@ if ! pg_login; then
   pg_login || die "PostgreSQL still refuses user postgres on 127.0.0.1 without a password; $pg_hba has '$trust_line' but an earlier line must match first"
 fi
 
-echo "ensure-test-services: redis up, postgres ${pg_version:-?} up (user postgres, trust on 127.0.0.1), chromium present"
+echo "ensure-test-services: redis up, postgres ${pg_version:-?} up (user postgres, trust on 127.0.0.1), chromium and php present"
