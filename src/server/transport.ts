@@ -17,7 +17,7 @@ import { KeyedThrottle } from './log-throttle.js';
 import { connectionSuccess, errorReply, sessionIdRequired } from './messages.js';
 import type { GatewayObserver } from './observer.js';
 import { REFUSALS, type Admission, type UpgradePolicy, type UpgradeRefusal } from './policy/upgrade-policy.js';
-import { sessionFromCookies } from './session.js';
+import type { UpgradeIdentity } from './identity/binding.js';
 
 export const UPGRADE_PATHS = new Set(['/', '/wss', '/wss/']);
 const RATE_ERROR_INTERVAL_MS = 1000;
@@ -27,6 +27,7 @@ export class Transport {
   private readonly lastRateError = new WeakMap<Connection, number>();
   /** Warnings one connection can provoke, written once per kind and minute with a count of the rest. */
   private readonly connectionWarnings = new KeyedThrottle();
+  private upgrading = 0;
 
   constructor(
     private readonly config: Config,
@@ -45,6 +46,11 @@ export class Transport {
     });
   }
 
+  /** Upgrades waiting for their identity; they count against WSS_MAX_CONNECTIONS (see the gateway's UpgradePolicy). */
+  get pendingUpgrades(): number {
+    return this.upgrading;
+  }
+
   /** The HTTP server's 'upgrade' listener. */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
@@ -54,7 +60,24 @@ export class Transport {
     }
     const decision = this.policy.decide(req);
     if (!decision.ok) return this.refuse(socket, decision.refusal);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, this.policy.admit(decision.clientAddress)));
+    // The address's slot is taken now, so upgrades waiting for their identity count too; it is
+    // given back when the socket closes, however the upgrade or the connection ends.
+    const admission = this.policy.admit(decision.clientAddress);
+    socket.once('close', admission.release);
+    // Who the client is is settled before the handshake completes (from cache, at once; else
+    // bounded by WSS_AUTH_TIMEOUT_MS). Node leaves upgrade sockets without an error listener.
+    const onError = (): void => { socket.destroy(); };
+    socket.on('error', onError);
+    this.upgrading += 1; // counted against the capacity while the identity is being looked up
+    void this.ctx.identity.forUpgrade(req).then((identity) => {
+      this.upgrading -= 1;
+      socket.off('error', onError);
+      if (socket.destroyed) return; // the client gave up while we asked
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity, admission));
+    }).catch((err: unknown) => {
+      this.log.error({ err }, 'upgrade failed');
+      socket.destroy();
+    });
   };
 
   private refuse(socket: Duplex, refusal: UpgradeRefusal): void {
@@ -75,7 +98,7 @@ export class Transport {
     if (held !== null) this.log.warn({ conn: conn.id, ip: conn.remoteAddress, ...fields, ...(held > 0 ? { alsoSeen: held } : {}) }, kind);
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage, admission: Admission): void {
+  private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity, admission: Admission): void {
     const { limits } = this.config;
     const conn = new Connection(ws, admission.clientAddress, {
       maxBufferedBytes: limits.maxBufferedBytes,
@@ -101,13 +124,21 @@ export class Transport {
       this.log.debug({ conn: conn.id, code }, 'connection closed');
     });
 
-    const session = sessionFromCookies(req.headers.cookie);
+    const { outcome } = identity;
+    // A connection without a session cookie takes the session its valid token was minted for.
+    const tokenSession = outcome.kind === 'resolved' && outcome.sessionId !== undefined ? { sessionId: outcome.sessionId, type: 'booking' as const } : null;
+    const session = identity.session ?? tokenSession;
+    if (session) this.ctx.setSession(conn, session.sessionId, session.type);
+    this.ctx.identity.settle(conn, outcome);
     if (session) {
-      this.ctx.setSession(conn, session.sessionId, session.type);
       conn.send(connectionSuccess(conn.sessionRoom));
     } else {
       conn.send(sessionIdRequired());
       conn.send(connectionSuccess(null));
+    }
+    if (outcome.kind === 'invalid_token') {
+      conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, `Identity token refused: ${outcome.reason}`));
+      this.observer.errorSent(ERROR_CODES.INVALID_TOKEN);
     }
     this.log.debug({ conn: conn.id, session: maskSessionId(conn.sessionId), ip: conn.remoteAddress }, 'connection opened');
   }

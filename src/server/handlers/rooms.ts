@@ -2,6 +2,7 @@
 import { ERROR_CODES, TEXTS } from '../../protocol/constants.js';
 import { entityRoomId, roomKind } from '../../protocol/room-ids.js';
 import type { SubscriptionConfirmation } from '../../protocol/types.js';
+import type { Connection } from '../connection.js';
 import { errorReply, now, stamped } from '../messages.js';
 import { withSessionContext, type Handler } from './context.js';
 
@@ -13,22 +14,30 @@ function confirmation(msg: EntityRef, status: SubscriptionConfirmation['status']
   return { type: 'subscription_confirmation', entityType: msg.entityType, entityId: msg.entityId, status, roomId, timestamp: now() };
 }
 
-export const handleSubscribe: Handler<EntityRef> = (ctx, conn, msg) => {
+export const handleSubscribe: Handler<EntityRef> = async (ctx, conn, msg) => {
   const roomId = entityRoomId(msg.entityType, msg.entityId);
-  const max = ctx.config.limits.maxRoomsPerConnection;
-  if (!conn.rooms.has(roomId) && entityRoomCount(conn.rooms) >= max) {
-    conn.send(errorReply(ERROR_CODES.TOO_MANY_ROOMS, `A connection may subscribe to at most ${max} rooms; unsubscribe from one first`));
-    return;
+  if (refusedOverRoomCap(ctx.config.limits.maxRoomsPerConnection, conn, roomId)) return;
+  if (!conn.rooms.has(roomId) && ctx.subscribeAuth.checks(msg.entityType)) {
+    if (await ctx.subscribeAuth.authorize(conn, msg.entityType, msg.entityId) !== 'allowed') {
+      conn.send(errorReply(ERROR_CODES.SUBSCRIBE_DENIED, TEXTS.subscribeDenied));
+      return;
+    }
+    if (conn.closing || conn.ws.readyState !== 1) return; // closed while PorticoEstate was asked
+    // Other subscribes may have joined rooms while PorticoEstate was asked.
+    if (refusedOverRoomCap(ctx.config.limits.maxRoomsPerConnection, conn, roomId)) return;
   }
   ctx.rooms.join(conn, roomId);
   conn.send(confirmation(msg, 'subscribed'));
 };
 
-/** Rooms the client chose (entity rooms); the session room and other server-assigned rooms do not count. */
-function entityRoomCount(rooms: Iterable<string>): number {
-  let n = 0;
-  for (const id of rooms) if (roomKind(id) === 'entity') n += 1;
-  return n;
+/** A new entity room beyond WSS_MAX_ROOMS_PER_CONNECTION gets TOO_MANY_ROOMS; the session room and other server-assigned rooms do not count. */
+function refusedOverRoomCap(max: number, conn: Connection, roomId: string): boolean {
+  if (conn.rooms.has(roomId)) return false;
+  let entityRooms = 0;
+  for (const id of conn.rooms) if (roomKind(id) === 'entity') entityRooms += 1;
+  if (entityRooms < max) return false;
+  conn.send(errorReply(ERROR_CODES.TOO_MANY_ROOMS, `A connection may subscribe to at most ${max} rooms; unsubscribe from one first`));
+  return true;
 }
 
 export const handleUnsubscribe: Handler<EntityRef> = (ctx, conn, msg) => {
