@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
+import type { IdentityOutcome, IdentityResolver } from '../../src/server/identity/resolver.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { sessionRoomId } from '../../src/server/session.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -188,5 +189,39 @@ test('the per-address cap counts X-Forwarded-For from a trusted proxy, and the p
   } finally {
     for (const c of clients) c.close();
     await strict.close();
+  }
+});
+
+test('an upgrade waiting for its identity holds its address\'s slot; a client that gave up meanwhile gives it back once the answer comes', async () => {
+  // A resolver that answers only when told to: PorticoEstate taking its time.
+  const waiting: Array<(o: IdentityOutcome) => void> = [];
+  const slow: IdentityResolver = { mode: 'memory', state: 'up', resolve: () => new Promise((resolve) => waiting.push(resolve)) };
+  const gw = await startTestGateway({ limits: { maxConnectionsPerIp: 1 } }, { identity: slow });
+  const pending: http.ClientRequest[] = [];
+  /** Start an upgrade: 'refused' (its answer came) or 'waiting' (it reached the identity look-up). */
+  const attempt = (): Promise<number | 'waiting'> => new Promise((resolve) => {
+    const before = waiting.length;
+    const req = http.request({ host: '127.0.0.1', port: gw.port, path: '/wss', headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    pending.push(req);
+    req.on('error', () => {});
+    req.on('response', (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.end();
+    void waitFor(() => waiting.length > before, 'the identity look-up', 5000).then(() => resolve('waiting'), () => {});
+  });
+  try {
+    assert.equal(await attempt(), 'waiting');
+    assert.equal(await attempt(), 429, 'the upgrade waiting for its identity already holds the slot');
+    pending[0]!.destroy(); // the client gives up before PorticoEstate answers
+    // (Its socket is not read while the identity is looked up, which WSS_AUTH_TIMEOUT_MS bounds.)
+    waiting[0]!({ kind: 'anonymous' });
+    let outcome: number | 'waiting' = 429;
+    const deadline = Date.now() + 5000;
+    while (outcome === 429 && Date.now() < deadline) outcome = await attempt();
+    assert.equal(outcome, 'waiting', 'the slot came back when the abandoned socket closed');
+    assert.equal(gw.gateway.connections.size, 0, 'the abandoned upgrade became no connection');
+  } finally {
+    for (const req of pending) req.destroy();
+    for (const answer of waiting.splice(0)) answer({ kind: 'anonymous' });
+    await gw.close();
   }
 });
