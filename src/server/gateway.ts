@@ -133,6 +133,7 @@ export class Gateway {
     });
     const address = this.address();
     this.log.info({ host: address.address, port: address.port, instance: this.config.instanceId }, 'portico-ws listening');
+    if (this.store.status === 'disabled') this.log.info('no database configured: get_partial_applications answers "Database not connected"');
     return address;
   }
 
