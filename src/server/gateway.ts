@@ -19,7 +19,7 @@ import { HttpRouter, sendJson } from './http/router.js';
 import { defaultClientAssetsDir, loadClientAssets, registerClientAssets } from './http/static-assets.js';
 import type { ExternalIngress } from './ingress/external.js';
 import { Ingress } from './ingress/ingress.js';
-import { SpoolIngress } from './ingress/spool.js';
+import { SpoolIngress, type SpoolStatus } from './ingress/spool.js';
 import { silentLogger, type Logger } from './log.js';
 import { noopObserver, type GatewayObserver } from './observer.js';
 import { Relay } from './relay.js';
@@ -51,7 +51,7 @@ export interface HealthReport {
   uptime: number;
   instance: string;
   rooms: Record<string, number>;
-  spool: 'enabled' | 'disabled';
+  spool: SpoolStatus | 'disabled';
 }
 
 export class Gateway {
@@ -144,7 +144,8 @@ export class Gateway {
   health(): HealthReport {
     const redis = this.bus.status;
     const database = this.store.status;
-    const degraded = (redis !== 'disabled' && redis !== 'connected') || database === 'disconnected';
+    const spool = this.spool?.status ?? 'disabled';
+    const degraded = (redis !== 'disabled' && redis !== 'connected') || database === 'disconnected' || spool === 'unavailable';
     return {
       status: degraded ? 'degraded' : 'ok',
       clients: this.connections.size,
@@ -153,7 +154,7 @@ export class Gateway {
       uptime: Math.round((Date.now() - this.startedAt) / 1000),
       instance: this.config.instanceId,
       rooms: this.rooms.countByKind(),
-      spool: this.spool ? 'enabled' : 'disabled',
+      spool,
     };
   }
 

@@ -1,8 +1,9 @@
 /**
  * Messages the web application publishes, whichever way they arrive (Redis channel, spool file,
  * HTTP publish), handled exactly as PROTOCOL.md's "Redis ingress" says. Messages from a Redis
- * channel were received by every instance, so they are delivered locally only; spool and HTTP
- * messages arrive at one instance and go out on the bus to reach all of them.
+ * channel or a spool file reach every instance by themselves (every instance subscribes; every
+ * instance sharing a spool folder reads every file, see spool.ts), so they are delivered locally
+ * only; HTTP messages arrive at one instance and go out on the bus to reach all of them.
  */
 import type { LegacyChannel } from '../../protocol/constants.js';
 import { entityRoomId, maskSessionId } from '../../protocol/room-ids.js';
@@ -17,6 +18,9 @@ import type { RoomRegistry } from '../rooms.js';
 import { sessionRoomId } from '../session.js';
 
 export type IngressSource = 'redis' | 'spool' | 'http';
+
+/** Sources every instance receives itself: delivered to local connections only, never re-published. */
+const LOCAL_SOURCES: ReadonlySet<IngressSource> = new Set(['redis', 'spool']);
 
 /** A payload that cannot be delivered as it stands (bad JSON shape, missing fields). */
 export class IngressError extends Error {
@@ -100,8 +104,8 @@ export class Ingress {
       this.toRoom(roomId, stamped(withSessionRoomId(data, roomId)), source, ingressAt);
       return;
     }
-    // Every instance receives a Redis message; only those hosting the session need the look-up.
-    if (source === 'redis' && !this.rooms.has(roomId)) return;
+    // Every instance receives it; only those hosting the session need the look-up.
+    if (LOCAL_SOURCES.has(source) && !this.rooms.has(roomId)) return;
     const data = await this.partials.push(msg.sessionId);
     this.log.debug({ session: maskSessionId(msg.sessionId), source }, 'partial applications pushed');
     this.toRoom(roomId, withSessionRoomId(partialApplicationsResponse(data), roomId), source, ingressAt);
@@ -113,14 +117,14 @@ export class Ingress {
     this.toRoom(parsed.data.roomId, stamped(payload), source, ingressAt);
   }
 
-  // Redis messages reached every instance already: deliver here only. Others go out on the bus.
+  // Redis and spool messages reach every instance by themselves: deliver here only. HTTP goes out on the bus.
   private toRoom(roomId: string, message: object, source: IngressSource, ingressAt: number): void {
-    if (source === 'redis') this.relay.toLocalRoom(roomId, message, ingressAt);
+    if (LOCAL_SOURCES.has(source)) this.relay.toLocalRoom(roomId, message, ingressAt);
     else this.relay.toRoom(roomId, message, undefined, ingressAt);
   }
 
   private toEveryone(message: object, source: IngressSource, ingressAt: number): void {
-    if (source === 'redis') this.relay.toLocalAll(message, ingressAt);
+    if (LOCAL_SOURCES.has(source)) this.relay.toLocalAll(message, ingressAt);
     else this.relay.toAll(message, undefined, ingressAt);
   }
 }
