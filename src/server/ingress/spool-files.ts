@@ -25,6 +25,28 @@ export function classifySpoolFile(name: string): SpoolFile | null {
   return null;
 }
 
+const STAMP = /_(\d+)(?:\.([\d.]*))?\.json$/;
+
+/**
+ * Order of delivery: by the microtime stamp that ends every spool name (so notifications and
+ * session messages keep the order they were written in), then by name.
+ */
+export function compareSpoolNames(a: string, b: string): number {
+  const sa = STAMP.exec(a);
+  const sb = STAMP.exec(b);
+  if (sa && sb) {
+    const [ia, ib] = [sa[1]!.replace(/^0+/, ''), sb[1]!.replace(/^0+/, '')];
+    if (ia.length !== ib.length) return ia.length - ib.length;
+    if (ia !== ib) return ia < ib ? -1 : 1;
+    // Decimal fractions compare as text, digit by digit.
+    const [fa, fb] = [sa[2] ?? '', sb[2] ?? ''];
+    if (fa !== fb) return fa < fb ? -1 : 1;
+  } else if (sa || sb) {
+    return sa ? -1 : 1;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Session spool file names contain the session id: mask it before logging. */
 export function redactName(name: string): string {
   const base = path.basename(name);

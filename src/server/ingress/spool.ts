@@ -24,7 +24,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { ThrottledLog } from '../redis/throttled-log.js';
 import type { Ingress } from './ingress.js';
-import { classifySpoolFile, readSpoolEntry, redactName } from './spool-files.js';
+import { classifySpoolFile, compareSpoolNames, readSpoolEntry, redactName } from './spool-files.js';
 import { SpoolWorkFolder } from './spool-folder.js';
 
 export { classifySpoolFile, type SpoolFile } from './spool-files.js';
@@ -139,7 +139,7 @@ export class SpoolIngress {
     await this.returnLegacyClaims();
     await this.takeNewFiles();
     const live = await this.folder.liveInstances();
-    const queued = (await fs.readdir(this.folder.queue)).filter((n) => classifySpoolFile(n)).sort();
+    const queued = (await fs.readdir(this.folder.queue)).filter((n) => classifySpoolFile(n)).sort(compareSpoolNames);
     for (const name of queued) {
       if (this.closed) return;
       if (!this.done.has(name)) await this.processQueued(name);
@@ -149,7 +149,7 @@ export class SpoolIngress {
 
   /** Move new files out of the spool folder into the queue; of several instances one wins each rename. */
   private async takeNewFiles(): Promise<void> {
-    const names = (await fs.readdir(this.opts.dir)).filter((n) => classifySpoolFile(n)).sort();
+    const names = (await fs.readdir(this.opts.dir)).filter((n) => classifySpoolFile(n)).sort(compareSpoolNames);
     for (const name of names) {
       if (this.closed) return;
       await fs.rename(path.join(this.opts.dir, name), path.join(this.folder.queue, name)).catch((err: NodeJS.ErrnoException) => {
