@@ -50,6 +50,8 @@ export interface HealthReport {
   database: StoreStatus;
   uptime: number;
   instance: string;
+  /** Lets `portico-ws start --daemon` tell its own process from another one holding the port. */
+  pid: number;
   rooms: Record<string, number>;
   spool: SpoolStatus | 'disabled';
 }
@@ -153,6 +155,7 @@ export class Gateway {
       database,
       uptime: Math.round((Date.now() - this.startedAt) / 1000),
       instance: this.config.instanceId,
+      pid: process.pid,
       rooms: this.rooms.countByKind(),
       spool,
     };
