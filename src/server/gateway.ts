@@ -16,7 +16,8 @@ import { Heartbeat } from './heartbeat.js';
 import { registerMetricsRoute } from './http/metrics.js';
 import { registerPublishRoutes } from './http/publish.js';
 import { HttpRouter, sendJson } from './http/router.js';
-import { defaultClientAssetsDir, loadClientAssets, registerClientAssets } from './http/static-assets.js';
+import { registerHomePage } from './http/home.js';
+import { defaultClientAssetsDir, loadClientAssets, packageRoot, registerClientAssets } from './http/static-assets.js';
 import type { ExternalIngress } from './ingress/external.js';
 import { Ingress } from './ingress/ingress.js';
 import { SpoolIngress, type SpoolStatus } from './ingress/spool.js';
@@ -113,6 +114,7 @@ export class Gateway {
     });
     if (config.metrics.enabled) registerMetricsRoute(this.router, this.observer);
     registerClientAssets(this.router, loadClientAssets(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log));
+    registerHomePage(this.router, { packageDir: packageRoot(), metricsEnabled: config.metrics.enabled && this.observer.exposition !== undefined });
     this.bus.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
     this.server.on('upgrade', this.transport.handleUpgrade);
