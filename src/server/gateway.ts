@@ -86,7 +86,7 @@ export class Gateway {
     this.partials = new PartialApplicationsService(this.store, this.log);
     this.ingress = new Ingress(this.relay, this.rooms, this.partials, this.log, (channel, source) => this.observer.ingress(channel, source));
     this.spool = config.spool.enabled
-      ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o))
+      ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o), () => this.bus.status === 'connected')
       : null;
 
     const ctx: HandlerContext = {

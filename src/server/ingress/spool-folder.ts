@@ -4,6 +4,7 @@
  *   .portico-ws/queue/<name>                  spool files taken out of the folder, until every
  *                                             live instance has delivered them
  *   .portico-ws/delivered/<instance>/<name>   marker: this instance has delivered <name>
+ *   .portico-ws/claimed/<instance>/<name>     a file one instance delivers through the bus alone
  *   .portico-ws/instances/<instance>          heartbeat: this instance is alive (its mtime)
  *   .portico-ws/failed/<name>                 entries that could not be delivered, kept for people
  *
@@ -20,6 +21,7 @@ export const QUEUE_DIR = path.join(WORK_DIR, 'queue');
 export const FAILED_DIR = path.join(WORK_DIR, 'failed');
 export const INSTANCES_DIR = path.join(WORK_DIR, 'instances');
 export const DELIVERED_DIR = path.join(WORK_DIR, 'delivered');
+export const CLAIMED_DIR = path.join(WORK_DIR, 'claimed');
 
 /** The dot-folder exists but is not safe to use (the message says why and what to do). */
 export class SpoolFolderError extends Error {}
@@ -33,6 +35,9 @@ export class SpoolWorkFolder {
   readonly failed: string;
   private readonly instances: string;
   private readonly delivered: string;
+  private readonly claimedRoot: string;
+  /** This instance's claims (files it delivers through the bus, to every instance). */
+  readonly claimed: string;
   private readonly me: string;
 
   /** @param livenessMs an instance whose heartbeat is older than this is gone. */
@@ -43,6 +48,8 @@ export class SpoolWorkFolder {
     this.instances = path.join(spoolDir, INSTANCES_DIR);
     this.delivered = path.join(spoolDir, DELIVERED_DIR);
     this.me = instanceFileName(instanceId);
+    this.claimedRoot = path.join(spoolDir, CLAIMED_DIR);
+    this.claimed = path.join(this.claimedRoot, this.me);
   }
 
   /** Create the folders (again: a /tmp cleaner may remove them while idle) after checking the dot-folder is ours. */
@@ -56,7 +63,7 @@ export class SpoolWorkFolder {
     const uid = process.getuid?.();
     if (uid !== undefined && stat.uid !== uid) throw new SpoolFolderError(`${where} belongs to uid ${stat.uid}, not to this user (uid ${uid}); remove it or set WSS_SPOOL_DIR to a private folder`);
     if ((stat.mode & 0o022) !== 0) throw new SpoolFolderError(`${where} is writable by others (mode ${(stat.mode & 0o777).toString(8)}); chmod 700 it`);
-    for (const dir of [this.queue, this.failed, this.instances, this.delivered]) await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    for (const dir of [this.queue, this.failed, this.instances, this.delivered, this.claimed]) await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   }
 
   /** Write (or refresh) this instance's heartbeat. */
@@ -66,7 +73,8 @@ export class SpoolWorkFolder {
 
   /**
    * The instances alive now (file names), this one always among them. Heartbeats older than the
-   * liveness bound are removed with their markers: a crashed instance must not hold files back.
+   * liveness bound are removed with their markers, and their claims go back to the spool folder:
+   * a crashed instance must not hold files back.
    */
   async liveInstances(now = Date.now()): Promise<string[]> {
     const live = new Set([this.me]);
@@ -80,8 +88,17 @@ export class SpoolWorkFolder {
       }
       await fs.rm(path.join(this.instances, name), { force: true });
       await fs.rm(path.join(this.delivered, name), { recursive: true, force: true });
+      await this.returnClaims(path.join(this.claimedRoot, name));
     }
     return [...live];
+  }
+
+  /** Put claimed files back into the spool folder (for the next scan of any instance) and drop the folder. */
+  async returnClaims(dir: string = this.claimed): Promise<void> {
+    for (const name of await fs.readdir(dir).catch(() => [])) {
+      await fs.rename(path.join(dir, name), path.join(this.spoolDir, name)).catch(() => {});
+    }
+    await fs.rmdir(dir).catch(() => {});
   }
 
   /** Record that this instance delivers `name`; false when it already had. */
@@ -118,5 +135,6 @@ export class SpoolWorkFolder {
   async leave(): Promise<void> {
     await fs.rm(path.join(this.instances, this.me), { force: true });
     await fs.rm(path.join(this.delivered, this.me), { recursive: true, force: true });
+    await this.returnClaims();
   }
 }

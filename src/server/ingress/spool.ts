@@ -13,6 +13,9 @@
  * 3. the instance that finds every live instance's marker removes the file. Instances announce
  *    themselves with a heartbeat file; one silent for `claimTimeoutMs` (crashed) is no longer
  *    waited for.
+ * An instance alone in its folder while the bus is connected claims the file for itself and sends
+ * it out on the bus instead, so instances with folders of their own (other hosts) get it too.
+ * Either way a file takes one path, decided by the one rename that moves it out of the folder.
  * A file still being written is re-read until it parses or has been quiet for `settleMs`; one
  * that never parses, is too large, or is not a regular file goes to failed/.
  */
@@ -23,7 +26,7 @@ import path from 'node:path';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { ThrottledLog } from '../redis/throttled-log.js';
-import type { Ingress } from './ingress.js';
+import type { Ingress, IngressReach } from './ingress.js';
 import { classifySpoolFile, compareSpoolNames, readSpoolEntry, redactName } from './spool-files.js';
 import { SpoolWorkFolder } from './spool-folder.js';
 
@@ -61,6 +64,8 @@ export class SpoolIngress {
     private readonly ingress: Ingress,
     private readonly log: Logger,
     private readonly onOutcome: (outcome: SpoolOutcome) => void = () => {},
+    /** Whether the bus reaches the other instances now (Redis connected). */
+    private readonly clusterReachable: () => boolean = () => false,
   ) {
     this.folder = new SpoolWorkFolder(opts.dir, opts.instanceId, opts.claimTimeoutMs);
     this.rejects = new ThrottledLog(log);
@@ -137,8 +142,8 @@ export class SpoolIngress {
   private async scanOnce(): Promise<void> {
     if (!(await this.ready())) return;
     await this.returnLegacyClaims();
-    await this.takeNewFiles();
     const live = await this.folder.liveInstances();
+    await this.takeNewFiles(live);
     const queued = (await fs.readdir(this.folder.queue)).filter((n) => classifySpoolFile(n)).sort(compareSpoolNames);
     for (const name of queued) {
       if (this.closed) return;
@@ -147,16 +152,34 @@ export class SpoolIngress {
     await this.release(live);
   }
 
-  /** Move new files out of the spool folder into the queue; of several instances one wins each rename. */
-  private async takeNewFiles(): Promise<void> {
+  /**
+   * Move new files out of the spool folder: into the queue for every instance sharing it, or,
+   * alone with a connected bus, into this instance's claims to go out on the bus. Of several
+   * instances one wins each rename.
+   */
+  private async takeNewFiles(live: readonly string[]): Promise<void> {
     const names = (await fs.readdir(this.opts.dir)).filter((n) => classifySpoolFile(n)).sort(compareSpoolNames);
     for (const name of names) {
       if (this.closed) return;
-      await fs.rename(path.join(this.opts.dir, name), path.join(this.folder.queue, name)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return; // another instance took it
-        this.rejects.warn({ file: redactName(name), code: err.code }, 'cannot move a spool file out of the folder (is it owned by another user in a sticky folder?)');
-      });
+      const viaBus = live.length === 1 && this.clusterReachable();
+      const taken = await fs.rename(path.join(this.opts.dir, name), path.join(viaBus ? this.folder.claimed : this.folder.queue, name)).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          // ENOENT: another instance took it.
+          if (err.code !== 'ENOENT') this.rejects.warn({ file: redactName(name), code: err.code }, 'cannot move a spool file out of the folder (is it owned by another user in a sticky folder?)');
+          return false;
+        },
+      );
+      if (taken && viaBus) await this.deliverClaimed(name);
     }
+  }
+
+  private async deliverClaimed(name: string): Promise<void> {
+    const file = path.join(this.folder.claimed, name);
+    const outcome = await this.deliver(file, name, 'cluster');
+    if (outcome === 'delivered') await fs.rm(file, { force: true });
+    // Shutting down while it is still being written: back to the folder for whoever scans next.
+    if (outcome === 'deferred') await fs.rename(file, path.join(this.opts.dir, name)).catch(() => {});
   }
 
   private async processQueued(name: string): Promise<void> {
@@ -164,26 +187,25 @@ export class SpoolIngress {
       this.done.add(name); // delivered by this instance id before (a restart with a fixed WSS_INSTANCE_ID)
       return;
     }
-    const outcome = await this.deliver(name);
+    const outcome = await this.deliver(path.join(this.folder.queue, name), name, 'local');
     if (outcome === 'delivered') this.done.add(name);
     else await this.folder.unmark(name); // not queued any more, or left for the next start
   }
 
-  private async deliver(name: string): Promise<Delivery> {
+  private async deliver(file: string, name: string, reach: IngressReach): Promise<Delivery> {
     const kind = classifySpoolFile(name)!;
-    const file = path.join(this.folder.queue, name);
     let text: string;
     for (;;) {
       const read = await readSpoolEntry(file, this.opts.maxBytes);
       if (read.kind === 'gone') return 'gone';
-      if (read.kind === 'rejected') return this.fail(name, read.reason);
+      if (read.kind === 'rejected') return this.fail(file, name, read.reason);
       if (isJson(read.text)) {
         text = read.text;
         break;
       }
       // Possibly still being written (PHP's file_put_contents is not atomic): wait until quiet.
       const quietFor = Date.now() - read.mtimeMs;
-      if (quietFor >= this.opts.settleMs) return this.fail(name, 'file content is not valid JSON');
+      if (quietFor >= this.opts.settleMs) return this.fail(file, name, 'file content is not valid JSON');
       if (this.closed) return 'deferred';
       await sleep(Math.min(100, this.opts.settleMs - quietFor + 1));
     }
@@ -193,19 +215,19 @@ export class SpoolIngress {
       payload = { type: 'session_targeted', sessionId: kind.sessionId, ...(payload as object) };
     }
     try {
-      await this.ingress.handle(kind.channel, payload, 'spool');
+      await this.ingress.handle(kind.channel, payload, 'spool', reach);
     } catch (err) {
-      return this.fail(name, (err as Error).message);
+      return this.fail(file, name, (err as Error).message);
     }
     this.onOutcome('delivered');
     this.log.debug({ file: redactName(name) }, 'spool file delivered');
     return 'delivered';
   }
 
-  /** Move a queued entry to failed/ (the first instance to get there does; for the others it is gone). */
-  private async fail(name: string, reason: string): Promise<Delivery> {
+  /** Move an entry to failed/ (of instances sharing the queue, the first to get there does; for the others it is gone). */
+  private async fail(file: string, name: string, reason: string): Promise<Delivery> {
     try {
-      await fs.rename(path.join(this.folder.queue, name), path.join(this.folder.failed, name));
+      await fs.rename(file, path.join(this.folder.failed, name));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
       throw err;
