@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import { startCliGateway } from '../helpers/cli.js';
-import { health, waitFor } from '../helpers/redis-gateway.js';
+import { captureLogger, health, waitFor } from '../helpers/redis-gateway.js';
 import { TestClient } from '../helpers/ws-client.js';
 import { FAILED_DIR } from '../../src/server/ingress/spool.js';
 import { defaultConfig } from '../../src/server/config/index.js';
@@ -179,6 +179,20 @@ test('a dot-folder someone else prepared (here a symbolic link) is refused, repo
     await c.next((m) => m.message === 'waits for a safe folder', 5000);
     assert.equal((await health(gw)).spool, 'enabled');
     c.close();
+  } finally {
+    await gw.close();
+  }
+});
+
+test('a folder full of bad entries is logged a few lines a minute, not a line each', { timeout: 30_000 }, async () => {
+  const { log, lines } = captureLogger();
+  const gw = await startTestGateway({ spool: { settleMs: 0 } }, { log });
+  try {
+    const bad = 40;
+    for (let i = 0; i < bad; i++) fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${stamp()}_${i}.json`), 'not json');
+    await waitFor(() => fs.readdirSync(path.join(gw.spoolDir, FAILED_DIR)).length === bad, 'every bad file in failed/', 10_000);
+    const warnings = lines.filter((l) => l.level >= 40);
+    assert.ok(warnings.length <= 6, `${warnings.length} warning lines for ${bad} bad files`);
   } finally {
     await gw.close();
   }
