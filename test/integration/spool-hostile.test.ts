@@ -21,6 +21,14 @@ const note = (dir: string, message: string) =>
 const failed = (gw: TestGateway, name: string) => path.join(gw.spoolDir, FAILED_DIR, name);
 const lstatOrNull = (file: string) => fs.lstatSync(file, { throwIfNoEntry: false }) ?? null;
 
+/** Wait until `name` (checked with `isRefused`) is in failed/, then show the next file still flows to `c`. */
+async function refusedThenFlowing(gw: TestGateway, c: TestClient, name: string, isRefused: (stat: fs.Stats | null) => boolean): Promise<void> {
+  await waitFor(() => isRefused(lstatOrNull(failed(gw, name))), `${name} in failed/`, 5000);
+  note(gw.spoolDir, `after ${name}`);
+  await c.next((m) => m.message === `after ${name}`, 5000);
+}
+const isLink = (stat: fs.Stats | null) => stat?.isSymbolicLink() === true;
+
 /** Open a FIFO's write end (when a reader waits) and close it, so a blocked reader is let go. */
 function releaseFifo(file: string): void {
   try {
@@ -77,9 +85,7 @@ test('a symbolic link is never followed: its target is not broadcast, the link g
     const c = await TestClient.connect(gw.url);
     const name = `websocket_notification_${stamp()}.json`;
     fs.symlinkSync(outside, path.join(gw.spoolDir, name));
-    await waitFor(() => lstatOrNull(failed(gw, name))?.isSymbolicLink() === true, 'the link in failed/', 5000);
-    note(gw.spoolDir, 'after the link');
-    await c.next((m) => m.message === 'after the link', 5000);
+    await refusedThenFlowing(gw, c, name, isLink);
     assert.equal(c.count((m) => m.message === 'host secret'), 0, 'the target was not read');
     assert.equal(fs.readFileSync(outside, 'utf8').includes('host secret'), true, 'and is untouched');
     c.close();
@@ -95,9 +101,7 @@ test('a link to /dev/zero is refused at once, memory stays flat', { timeout: 30_
     const before = process.memoryUsage().rss;
     const name = `websocket_notification_${stamp()}.json`;
     fs.symlinkSync('/dev/zero', path.join(gw.spoolDir, name));
-    await waitFor(() => lstatOrNull(failed(gw, name))?.isSymbolicLink() === true, 'the link in failed/', 5000);
-    note(gw.spoolDir, 'after zero');
-    await c.next((m) => m.message === 'after zero', 5000);
+    await refusedThenFlowing(gw, c, name, isLink);
     const grownMb = (process.memoryUsage().rss - before) / 1e6;
     assert.ok(grownMb < 50, `RSS grew ${grownMb.toFixed(1)} MB`);
     c.close();
@@ -135,9 +139,7 @@ test('a hard link to another file is not read', { timeout: 30_000 }, async () =>
     const c = await TestClient.connect(gw.url);
     const name = `websocket_notification_${stamp()}.json`;
     fs.linkSync(other, path.join(gw.spoolDir, name));
-    await waitFor(() => fs.existsSync(failed(gw, name)), 'the hard link in failed/', 5000);
-    note(gw.spoolDir, 'after the hard link');
-    await c.next((m) => m.message === 'after the hard link', 5000);
+    await refusedThenFlowing(gw, c, name, (stat) => stat?.isFile() === true);
     assert.equal(c.count((m) => m.message === 'linked content'), 0);
     c.close();
   } finally {
