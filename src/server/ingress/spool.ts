@@ -52,6 +52,9 @@ export class SpoolIngress {
   private rescan = false;
   private closed = false;
   private problem: string | null = null;
+  private scanError: string | null = null;
+  /** Files in the folder this instance cannot move (warned about once each). */
+  private readonly unmovable = new Set<string>();
   private readonly folder: SpoolWorkFolder;
   /** Queued names this process has delivered (or failed) while they are still queued. */
   private readonly done = new Set<string>();
@@ -103,7 +106,7 @@ export class SpoolIngress {
     this.scanning = (async () => {
       do {
         this.rescan = false;
-        await this.scanOnce().catch((err) => this.log.error({ err }, 'spool scan failed'));
+        await this.scanOnce().then(() => this.scanFailed(null), (err: Error) => this.scanFailed(err));
       } while (this.rescan && !this.closed);
     })().finally(() => { this.scanning = null; });
     return this.scanning;
@@ -116,6 +119,15 @@ export class SpoolIngress {
     if (this.beatTimer) clearInterval(this.beatTimer);
     await this.scanning;
     if (this.problem === null) await this.folder.leave().catch((err) => this.log.warn({ err }, 'could not remove this instance from the spool folder'));
+  }
+
+  /** A scan that keeps failing the same way (an unreadable folder) is logged once, and its recovery once. */
+  private scanFailed(err: Error | null): void {
+    const reason = err?.message ?? null;
+    if (reason === this.scanError) return;
+    if (err) this.log.error({ err }, 'spool scan failed');
+    else this.log.info('spool scans work again');
+    this.scanError = reason;
   }
 
   /** Check and (re)create the work folders; logs once when they become unusable and once when usable again. */
@@ -159,6 +171,7 @@ export class SpoolIngress {
    */
   private async takeNewFiles(live: readonly string[]): Promise<void> {
     const names = (await fs.readdir(this.opts.dir)).filter((n) => classifySpoolFile(n)).sort(compareSpoolNames);
+    for (const name of this.unmovable) if (!names.includes(name)) this.unmovable.delete(name);
     for (const name of names) {
       if (this.closed) return;
       const viaBus = live.length === 1 && this.clusterReachable();
@@ -166,7 +179,10 @@ export class SpoolIngress {
         () => true,
         (err: NodeJS.ErrnoException) => {
           // ENOENT: another instance took it.
-          if (err.code !== 'ENOENT') this.rejects.warn({ file: redactName(name), code: err.code }, 'cannot move a spool file out of the folder (is it owned by another user in a sticky folder?)');
+          if (err.code !== 'ENOENT' && !this.unmovable.has(name)) {
+            this.unmovable.add(name);
+            this.rejects.warn({ file: redactName(name), code: err.code }, 'cannot move a spool file out of the folder (is it owned by another user in a sticky folder?)');
+          }
           return false;
         },
       );
