@@ -6,3 +6,5 @@ export { buildDependencies } from './bootstrap.js';
 export type { Bus, BusEnvelope, BusStatus } from './bus/bus.js';
 export { MemoryBus } from './bus/memory.js';
 export type { PartialApplicationsStore, StoreStatus } from './data/store.js';
+export type { Identities, IdentityOutcome, IdentityRequest, IdentityResolver } from './identity/resolver.js';
+export { MemoryIdentityResolver } from './identity/memory.js';

@@ -5,9 +5,11 @@
 import os from 'node:os';
 import { ConfigReader, documentVariables, type VariableDoc } from './reader.js';
 import { ConfigError, type Env } from './parse.js';
+import { checkUserRoomKey, readAuth, type AuthConfig } from './auth.js';
 
 export { ConfigError, type Env } from './parse.js';
 export type { VariableDoc } from './reader.js';
+export { identityEnabled, type AuthConfig, type IdentityFieldConfig } from './auth.js';
 
 export type ClientBroadcastPolicy = 'all' | 'chat' | 'none';
 
@@ -34,6 +36,8 @@ export interface Config {
   publish: { token: string | undefined; maxBodyBytes: number };
   /** `GET /metrics` (Prometheus text format) when the composition root installs the metrics observer. */
   metrics: { enabled: boolean };
+  /** Identity (user rooms) and entity-room authorization; all off by default. */
+  auth: AuthConfig;
 }
 
 /**
@@ -137,7 +141,9 @@ function build(r: ConfigReader): Config {
     metrics: {
       enabled: r.bool('WSS_METRICS_ENABLED', true, 'Serve Prometheus metrics on GET /metrics'),
     },
+    auth: readAuth(r),
   };
+  checkUserRoomKey(config.auth, config.redis.enabled);
   // Claims an earlier version left in .portico-ws-processing are returned to the folder after the
   // timeout (see spool.ts); one still settling in an old instance must not be, or it is delivered twice.
   if (config.spool.claimTimeoutMs <= config.spool.settleMs) {
