@@ -63,7 +63,7 @@ test('SIGTERM with a FIFO in the spool folder: the gateway process exits cleanly
   const { child } = await startCliGateway({
     WSS_PORT: '0', WSS_HOST: '127.0.0.1', WSS_SPOOL_DIR: dir, WSS_SPOOL_SCAN_MS: '50', WSS_SHUTDOWN_TIMEOUT_MS: '500',
     REDIS_URL: '', REDIS_HOST: '', DATABASE_URL: '', DB_HOST: '', DB_NAME: '', WSS_PORTICO_CONFIG: '',
-  });
+  }, 30_000);
   try {
     await waitFor(() => lstatOrNull(path.join(dir, FAILED_DIR, 'websocket_notification_1.json'))?.isFIFO() === true, 'the FIFO in failed/', 5000);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -115,7 +115,7 @@ test('a crashed instance does not keep files queued: they go once its heartbeat 
   const crashed = await startCliGateway({
     WSS_PORT: '0', WSS_HOST: '127.0.0.1', WSS_SPOOL_DIR: dir, WSS_SPOOL_SCAN_MS: '50', WSS_SPOOL_CLAIM_TIMEOUT_MS: String(timeout), WSS_SPOOL_SETTLE_MS: '300',
     WSS_INSTANCE_ID: 'doomed', REDIS_URL: '', REDIS_HOST: '', DATABASE_URL: '', DB_HOST: '', DB_NAME: '', WSS_PORTICO_CONFIG: '',
-  });
+  }, 30_000);
   const gw = await startTestGateway({ spool: { dir, scanIntervalMs: 50, claimTimeoutMs: timeout } });
   try {
     await waitFor(() => fs.readdirSync(path.join(dir, INSTANCES_DIR)).includes('doomed'), 'the other instance announced');
