@@ -17,12 +17,14 @@ import { TestClient } from '../helpers/ws-client.js';
 
 interface UpgradeAnswer { status: number; body: string }
 
+const UPGRADE_HEADERS = { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+
 /** Send one upgrade request and report the status (101 when accepted) and any body. */
 function upgrade(gw: TestGateway, headers: Record<string, string>, localAddress?: string): Promise<UpgradeAnswer> {
   return new Promise((resolve, reject) => {
     const req = http.request({
       host: '127.0.0.1', port: gw.port, path: '/wss', localAddress,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
+      headers: { ...UPGRADE_HEADERS, ...headers },
     });
     req.on('upgrade', (res, socket) => {
       socket.destroy();
@@ -201,7 +203,7 @@ test('an upgrade waiting for its identity holds its address\'s slot; a client th
   /** Start an upgrade: 'refused' (its answer came) or 'waiting' (it reached the identity look-up). */
   const attempt = (): Promise<number | 'waiting'> => new Promise((resolve) => {
     const before = waiting.length;
-    const req = http.request({ host: '127.0.0.1', port: gw.port, path: '/wss', headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    const req = http.request({ host: '127.0.0.1', port: gw.port, path: '/wss', headers: UPGRADE_HEADERS });
     pending.push(req);
     req.on('error', () => {});
     req.on('response', (res) => { res.resume(); resolve(res.statusCode ?? 0); });
