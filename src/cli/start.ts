@@ -1,13 +1,16 @@
 /** `portico-ws start`: run the gateway in the foreground until SIGTERM/SIGINT. */
 import { buildDependencies } from '../server/bootstrap.js';
 import { loadConfig } from '../server/config/index.js';
+import { RecentLog } from '../server/admin/recent-log.js';
 import { createGateway } from '../server/gateway.js';
 import { createLogger } from '../server/log.js';
 
 export async function startForeground(): Promise<number> {
   const config = loadConfig(process.env);
-  const log = createLogger(config.log);
-  const gateway = createGateway(config, await buildDependencies(config, log));
+  const recentLog = new RecentLog();
+  const log = createLogger(config.log, { recent: recentLog });
+  let drained: () => void = () => {};
+  const gateway = createGateway(config, { ...(await buildDependencies(config, log)), recentLog, onDrained: () => drained() });
   try {
     await gateway.start();
   } catch (err) {
@@ -16,6 +19,11 @@ export async function startForeground(): Promise<number> {
     return 1;
   }
   return new Promise<number>((resolve) => {
+    // Drained from the admin view: every connection was closed with 1012; exit so the deploy can replace us.
+    drained = () => {
+      log.info('drained; exiting');
+      resolve(0);
+    };
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {

@@ -37,6 +37,8 @@ export const CLOSE_CODES = {
   GOING_AWAY: 1001,
   POLICY_VIOLATION: 1008,
   MESSAGE_TOO_BIG: 1009,
+  /** The instance is draining for a restart: reconnect (to another instance). */
+  SERVICE_RESTART: 1012,
   TRY_AGAIN_LATER: 1013,
 } as const;
 

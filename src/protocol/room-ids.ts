@@ -27,3 +27,15 @@ export function maskSessionId(sessionId: string | null | undefined): string | nu
   if (!sessionId) return null;
   return `${sessionId.slice(0, Math.min(8, Math.floor(sessionId.length / 2)))}...`;
 }
+
+/**
+ * A room id as the admin view shows it: entity rooms are public ids and stay whole; session and
+ * user room ids are hashes of identifiers and show their kind and 6 characters of the hash.
+ */
+export function maskRoomId(roomId: string): string {
+  const kind = roomKind(roomId);
+  if (kind === 'entity') return roomId;
+  const prefix = kind === 'session' ? SESSION_ROOM_PREFIX : kind === 'user' ? USER_ROOM_PREFIX : '';
+  const rest = roomId.slice(prefix.length);
+  return rest.length <= 6 && kind === 'other' ? roomId : `${prefix}${rest.slice(0, 6)}…`;
+}

@@ -4,7 +4,17 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
 import { CLOSE_CODES } from '../protocol/constants.js';
+import { AdminCounters } from './admin/counters.js';
+import { ClusterView } from './admin/cluster-view.js';
+import { AdminInstance, type AdminSource } from './admin/instance.js';
+import { RecentLog } from './admin/recent-log.js';
+import { loadAdminPage } from './admin/page.js';
+import { registerAdminRoutes } from './admin/routes.js';
+import type { ClusterChannel } from './cluster/channel.js';
+import { MemoryClusterChannel } from './cluster/memory.js';
 import type { Bus, BusStatus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory.js';
 import { identityEnabled, type Config } from './config/index.js';
@@ -51,6 +61,12 @@ export interface GatewayDeps {
   clientAssetsDir?: string;
   /** Who connections are. Defaults to what `config.auth` asks for (none, HTTP callback, token). */
   identity?: IdentityResolver;
+  /** Request/response between instances (the admin view). Defaults to this instance alone. */
+  cluster?: ClusterChannel;
+  /** The logger's recent warnings and errors (createLogger's `recent` stream), shown by the admin view. */
+  recentLog?: RecentLog;
+  /** Called once a drain (admin view) has closed the gateway; the CLI exits the process. */
+  onDrained?: () => void;
 }
 
 export interface HealthReport {
@@ -70,7 +86,7 @@ export interface HealthReport {
   subscribeAuth: CallbackState | 'off';
 }
 
-export class Gateway {
+export class Gateway implements AdminSource {
   readonly log: Logger;
   readonly bus: Bus;
   readonly store: PartialApplicationsStore;
@@ -88,6 +104,14 @@ export class Gateway {
   readonly upgradePolicy: UpgradePolicy;
   readonly identity: IdentityBinding;
   readonly subscribeAuth: SubscribeAuthorization;
+  /** Counts for the admin view's charts; forwards every hook to the injected observer. */
+  readonly counters: AdminCounters;
+  readonly recentLog: RecentLog;
+  readonly cluster: ClusterChannel;
+  readonly admin: AdminInstance;
+  readonly version: string = packageVersion();
+  draining = false;
+  private readonly onDrained: () => void;
   private readonly transport: Transport;
   /** Where the user-room key came from (logged at start, never the key). */
   private readonly userRoomKeySource: UserRoomKeySource;
@@ -99,7 +123,12 @@ export class Gateway {
     this.log = deps.log ?? silentLogger();
     this.bus = deps.bus ?? new MemoryBus();
     this.store = deps.store ?? new DisabledStore();
-    this.observer = deps.observer ?? noopObserver;
+    this.counters = new AdminCounters(deps.observer ?? noopObserver);
+    this.observer = this.counters;
+    this.recentLog = deps.recentLog ?? new RecentLog();
+    this.cluster = deps.cluster ?? new MemoryClusterChannel(config.instanceId);
+    this.admin = new AdminInstance(this);
+    this.onDrained = deps.onDrained ?? (() => {});
     this.ingressSources = deps.ingressSources ?? [];
     const identityConfigured = deps.identity !== undefined || identityEnabled(config.auth);
     const userRooms = UserRoomIds.fromSecrets(config.auth.userRoomKey, config.auth.secret);
@@ -133,7 +162,7 @@ export class Gateway {
       { ...config.limits, trustedProxies: config.trustedProxies },
       () => this.connections.size + this.transport.pendingUpgrades, this.log, (reason) => this.observer.connectionRefused(reason),
     );
-    this.transport = new Transport(config, ctx, this.connections, this.log, this.observer, this.upgradePolicy);
+    this.transport = new Transport(config, ctx, this.connections, this.log, this.observer, this.upgradePolicy, () => !this.draining);
     this.heartbeat = new Heartbeat(config.timers, this.connections, this.rooms, this.relay, this.log);
 
     this.router.add('GET', ['/health', '/wss/health'], (_req, res) => {
@@ -147,6 +176,11 @@ export class Gateway {
       busStatus: () => this.bus.status,
     });
     if (config.metrics.enabled) registerMetricsRoute(this.router, this.observer);
+    if (config.admin.token) {
+      const view = new ClusterView(this.cluster, { timeoutMs: config.admin.timeoutMs, forgetAfterMs: config.admin.forgetAfterMs });
+      const page = loadAdminPage(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log);
+      registerAdminRoutes(this.router, { token: config.admin.token, page, view, source: this, log: this.log });
+    }
     registerClientAssets(this.router, loadClientAssets(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log));
     registerHomePage(this.router, { packageDir: packageRoot(), metricsEnabled: config.metrics.enabled && this.observer.exposition !== undefined });
     this.bus.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
@@ -159,6 +193,8 @@ export class Gateway {
   /** Start every part and listen. Resolves with the bound address. */
   async start(): Promise<AddressInfo> {
     await this.bus.start(this.relay.deliver);
+    await this.cluster.start(this.admin.respond);
+    this.admin.start();
     await this.spool?.start();
     for (const source of this.ingressSources) await source.start(this.ingress);
     this.heartbeat.start();
@@ -207,15 +243,38 @@ export class Gateway {
     };
   }
 
+  get instanceId(): string {
+    return this.config.instanceId;
+  }
+
   /** Stop accepting, close every connection with 1001, terminate stragglers after the timeout. */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
+    this.closing ??= this.shutdown(CLOSE_CODES.GOING_AWAY, 'Server shutting down');
     return this.closing;
   }
 
-  private async shutdown(): Promise<void> {
+  /**
+   * For rolling deploys (the admin view): stop accepting upgrades, close every connection with
+   * 1012 so clients reconnect (to another instance behind the load balancer), then stop and call
+   * `onDrained` (the CLI exits).
+   */
+  drain(): void {
+    if (this.draining || this.closing !== null) return;
+    this.draining = true;
+    this.log.warn({ clients: this.connections.size }, 'draining: closing every connection with 1012, then stopping');
+    this.closing = this.shutdown(CLOSE_CODES.SERVICE_RESTART, 'Service restart: reconnect');
+    void this.closing.then(() => this.onDrained(), (err: unknown) => this.log.error({ err }, 'drain failed'));
+  }
+
+  /** A test notification (admin view) to the members of one room on every instance. */
+  notifyRoom(roomId: string, message: string): void {
+    this.relay.toRoom(roomId, { type: 'notification', message, source: 'admin', timestamp: new Date().toISOString() });
+  }
+
+  private async shutdown(code: number, reason: string): Promise<void> {
     this.log.info({ clients: this.connections.size }, 'shutting down');
     this.heartbeat.stop();
+    this.admin.stop();
     this.identity.close();
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Stop claiming spool files before connections close: a file claimed while every connection
@@ -225,7 +284,7 @@ export class Gateway {
     const allClosed = new Promise<void>((resolve) => {
       check = setInterval(() => { if (this.connections.size === 0) resolve(); }, 20);
     });
-    for (const conn of this.connections) conn.close(CLOSE_CODES.GOING_AWAY, 'Server shutting down');
+    for (const conn of this.connections) conn.close(code, reason);
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.timers.shutdownTimeoutMs).unref());
     const outcome = this.connections.size === 0 ? 'closed' : await Promise.race([allClosed, timeout]);
     clearInterval(check);
@@ -235,6 +294,7 @@ export class Gateway {
     this.server.closeAllConnections();
     await serverClosed;
     for (const source of this.ingressSources) await source.close();
+    await this.cluster.close();
     await this.bus.close();
     await this.store.close();
     this.log.info('stopped');
@@ -243,4 +303,14 @@ export class Gateway {
 
 export function createGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   return new Gateway(config, deps);
+}
+
+/** This package's version (package.json), shown by the admin view. */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

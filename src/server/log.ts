@@ -10,7 +10,12 @@ export type { Logger } from 'pino';
 
 const REDACT = ['cookie', 'headers.cookie', 'req.headers.cookie', '*.cookie', 'sessionId', '*.sessionId', 'password', '*.password'];
 
-export interface LogStreams { stdout?: DestinationStream; stderr?: DestinationStream }
+export interface LogStreams {
+  stdout?: DestinationStream;
+  stderr?: DestinationStream;
+  /** Also receives every line written (it keeps the warnings and errors: the admin view's recent lines). */
+  recent?: { write(line: string): void };
+}
 
 export function createLogger(log: Config['log'], streams: LogStreams = {}): Logger {
   const out = streams.stdout ?? pino.destination({ fd: 1, sync: false });
@@ -19,9 +24,14 @@ export function createLogger(log: Config['log'], streams: LogStreams = {}): Logg
   if (log.enabled) targets.push({ level: log.debug ? 'debug' : 'info', stream: out });
   if (log.toDocker) targets.push({ level: 'warn', stream: err });
   else if (!log.enabled) targets.push({ level: 'warn', stream: out });
+  const recent = streams.recent;
   const level = log.enabled ? (log.debug ? 'debug' : 'info') : 'warn';
   return pino(
-    { level, base: { service: 'portico-ws' }, redact: { paths: REDACT, censor: '[masked]' } },
+    {
+      level, base: { service: 'portico-ws' }, redact: { paths: REDACT, censor: '[masked]' },
+      // A tee, not a multistream target: with dedupe a warn-level target would take warnings away from stdout.
+      ...(recent ? { hooks: { streamWrite: (line: string) => { recent.write(line); return line; } } } : {}),
+    },
     // dedupe: a line goes only to the stream with the highest matching level, so a warning
     // lands on stderr once instead of on both streams.
     pino.multistream(targets, { dedupe: true }),

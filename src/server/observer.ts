@@ -39,6 +39,8 @@ export interface GatewayObserver {
   /** One question to PorticoEstate (identity or entity-room authorization) and how it was answered. */
   authCallback(callback: 'identity' | 'subscribe', outcome: CallbackOutcome): void;
   busStatusChanged(from: BusStatus, to: BusStatus): void;
+  /** A connection disconnected because it did not read what was sent to it (WSS_MAX_BUFFERED_BYTES). */
+  slowConsumer?(): void;
   /** Called once by the gateway's constructor, so gauges can read live state. */
   attach?(state: GatewayState): void;
   /** When present, the gateway serves it on GET /metrics (not under /wss, so the proxy does not expose it). */

@@ -37,6 +37,8 @@ export class Transport {
     private readonly observer: GatewayObserver,
     /** Shared by every front door, so per-address counts and refusal logs are one. */
     private readonly policy: UpgradePolicy,
+    /** False while the instance drains (admin view): upgrades are refused 503 so clients go elsewhere. */
+    private readonly accepting: () => boolean = () => true,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -58,6 +60,7 @@ export class Transport {
       this.policy.refused(REFUSALS.path, req);
       return this.refuse(socket, REFUSALS.path);
     }
+    if (!this.accepting()) return this.refuse(socket, REFUSALS.capacity);
     const decision = this.policy.decide(req);
     if (!decision.ok) return this.refuse(socket, decision.refusal);
     // The address's slot is taken now, so upgrades waiting for their identity count too; it is
@@ -105,6 +108,7 @@ export class Transport {
       rate: { perSecond: limits.ratePerSecond, burst: limits.rateBurst, closeAfter: limits.rateCloseAfter },
       onOverflow: (c) => {
         this.warnFor(c, 'client is not reading; disconnecting', { buffered: c.bufferedBytes });
+        this.observer.slowConsumer?.();
         c.terminate();
       },
       onSent: (type, bytes) => this.observer.messageOut(type, bytes, 1),

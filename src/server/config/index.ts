@@ -45,6 +45,8 @@ export interface Config {
   metrics: { enabled: boolean };
   /** Identity (user rooms) and entity-room authorization; all off by default. */
   auth: AuthConfig;
+  /** `GET /admin` and `/admin/api/*`: disabled (404) while `token` is unset. */
+  admin: { token: string | undefined; timeoutMs: number; forgetAfterMs: number };
 }
 
 /**
@@ -152,6 +154,11 @@ function build(r: ConfigReader): Config {
       enabled: r.bool('WSS_METRICS_ENABLED', true, 'Serve Prometheus metrics on GET /metrics'),
     },
     auth: readAuth(r),
+    admin: {
+      token: r.optional('WSS_ADMIN_TOKEN', 'Bearer token of the admin view (GET /admin and /admin/api/*); unset disables both (404)'),
+      timeoutMs: r.int('WSS_ADMIN_TIMEOUT_MS', 1500, 50, 60_000, 'How long the admin view waits for the other instances to answer; one that does not is shown as "not answering"'),
+      forgetAfterMs: r.int('WSS_ADMIN_FORGET_MS', 180_000, 1000, 24 * HOUR, 'An instance silent this long is no longer listed by the admin view'),
+    },
   };
   checkUserRoomKey(config.auth, config.redis.enabled);
   // Claims an earlier version left in .portico-ws-processing are returned to the folder after the

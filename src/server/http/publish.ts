@@ -6,20 +6,17 @@
  * channel, and sent out on the bus so it reaches every instance. Not registered at all while no
  * token is configured, so the router answers 404.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { CHANNELS, type LegacyChannel } from '../../protocol/constants.js';
 import { isPlainObject } from '../../protocol/validate.js';
 import type { Config } from '../config/index.js';
 import { IngressError, type Ingress } from '../ingress/ingress.js';
 import type { Logger } from '../log.js';
+import { BearerToken, BodyTooLarge, readBody } from './bearer.js';
 import { sendJson, type HttpRouter } from './router.js';
 
 /** Not under /wss, so the public reverse proxy does not expose it unless told to. */
 export const PUBLISH_PATHS = ['/publish', '/wss-publish'];
-
-/** Body larger than the limit; answered 413. */
-class BodyTooLarge extends Error {}
 
 /**
  * @param accepting false once the gateway is shutting down: a message accepted then would reach
@@ -28,14 +25,14 @@ class BodyTooLarge extends Error {}
 export function registerPublishRoutes(router: HttpRouter, ingress: Ingress, config: Config['publish'], log: Logger, accepting: () => boolean = () => true): void {
   const { token, maxBodyBytes } = config;
   if (!token) return;
-  const expected = digest(token);
+  const bearer = new BearerToken(token);
 
   router.add('POST', PUBLISH_PATHS, async (req, res) => {
-    const presented = bearerToken(req.headers.authorization);
-    if (presented === null) {
+    const verdict = bearer.check(req);
+    if (verdict === 'missing') {
       return sendJson(res, 401, { error: 'unauthorized', message: 'Authorization: Bearer <token> required' }, { 'www-authenticate': 'Bearer' });
     }
-    if (!timingSafeEqual(digest(presented), expected)) {
+    if (verdict === 'wrong') {
       log.warn({ ip: req.socket.remoteAddress }, 'publish refused: wrong token');
       return sendJson(res, 401, { error: 'unauthorized', message: 'Invalid token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
     }
@@ -70,39 +67,7 @@ export function registerPublishRoutes(router: HttpRouter, ingress: Ingress, conf
   });
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-function bearerToken(header: string | undefined): string | null {
-  const match = header ? /^Bearer[ \t]+(\S+)\s*$/i.exec(header) : null;
-  return match ? match[1]! : null;
-}
-
 function tooLarge(res: ServerResponse, limit: number): void {
   // The rest of the body is not read; closing the connection keeps the client from sending it.
   sendJson(res, 413, { error: 'payload_too_large', message: `Body exceeds ${limit} bytes (WSS_PUBLISH_MAX_BYTES)` }, { connection: 'close' });
-}
-
-/** The request body as text, refusing (BodyTooLarge) as soon as it exceeds `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.pause();
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
-  });
 }
