@@ -40,7 +40,7 @@ export async function startRedisGateway(server: RedisServer, overrides: DeepPart
   const instanceId = overrides.instanceId ?? `gw-${Math.random().toString(36).slice(2, 8)}`;
   const redisConfig = testRedisConfig(server, overrides.redis);
   const redis = createRedisDependencies(redisConfig, log, instanceId);
-  const gw = await startTestGateway({ ...overrides, instanceId, redis: redisConfig }, { log, bus: redis.bus, ingressSources: redis.ingressSources });
+  const gw = await startTestGateway({ ...overrides, instanceId, redis: redisConfig }, { log, bus: redis.bus, ingressSources: redis.ingressSources, cluster: redis.cluster });
   return { ...gw, redis, lines };
 }
 

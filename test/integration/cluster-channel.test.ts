@@ -42,6 +42,17 @@ function contract(name: string, build: Build): void {
       }
     });
 
+    test('with settleMs, instances not expected yet are heard too (how a new instance is discovered)', async () => {
+      const calls = new Map<string, number>();
+      const cluster = await build(['a', 'b', 'c'].map((id) => echo(id, calls)));
+      try {
+        const answers = await cluster.channels[0]!.ask({ kind: 'snapshot' }, { timeoutMs: 8000, expect: new Set(), settleMs: 500 });
+        assert.deepEqual(answers.map((x) => x.from).sort(), ['a', 'b', 'c']);
+      } finally {
+        await cluster.close();
+      }
+    });
+
     test('an ask addressed to one instance is answered by that instance only', async () => {
       const calls = new Map<string, number>();
       const cluster = await build(['a', 'b', 'c'].map((id) => echo(id, calls)));

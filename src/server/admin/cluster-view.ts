@@ -29,6 +29,9 @@ export interface ClusterViewOptions {
   forgetAfterMs: number;
 }
 
+/** How long every ask keeps listening for instances not known yet (one round trip over Redis is far less). */
+const DISCOVERY_MS = 250;
+
 export class ClusterView {
   private readonly known = new Map<string, { lastAnswerAt: number; snapshot: InstanceSnapshot | null }>();
 
@@ -39,7 +42,8 @@ export class ClusterView {
     const now = Date.now();
     for (const [id, k] of this.known) if (now - k.lastAnswerAt > this.opts.forgetAfterMs) this.known.delete(id);
     const expect = new Set([...this.known.keys()].filter((id) => id !== this.channel.instanceId));
-    const answers = await this.channel.ask({ kind, body, to }, { timeoutMs: this.opts.timeoutMs, expect });
+    const settleMs = Math.min(DISCOVERY_MS, this.opts.timeoutMs);
+    const answers = await this.channel.ask({ kind, body, to }, { timeoutMs: this.opts.timeoutMs, expect, settleMs });
     const result = new Map<string, T>();
     for (const a of answers) {
       this.remember(a);

@@ -26,6 +26,11 @@ export interface AskOptions {
   timeoutMs: number;
   /** Resolve as soon as each of these instances answered (the ones known to be alive), not at the timeout. */
   expect?: ReadonlySet<string>;
+  /**
+   * Even when the expected ones answered, keep gathering until this long after asking, so an
+   * instance that just joined (not expected yet) is heard too. Default 0.
+   */
+  settleMs?: number;
 }
 
 export interface ClusterChannel {
@@ -46,6 +51,9 @@ interface Pending {
   answers: ClusterAnswer[];
   expect: ReadonlySet<string> | undefined;
   to: string | undefined;
+  /** Not complete before this time (ms since epoch). */
+  settleUntil: number;
+  settleTimer: NodeJS.Timeout | null;
   done: () => void;
 }
 
@@ -82,10 +90,11 @@ export abstract class ClusterChannelBase implements ClusterChannel {
       const timer = setTimeout(() => finish(), options.timeoutMs);
       const finish = (): void => {
         clearTimeout(timer);
+        if (entry.settleTimer) clearTimeout(entry.settleTimer);
         if (!this.pending.delete(id)) return;
         resolve(answers);
       };
-      const entry: Pending = { answers, expect: options.expect, to: request.to, done: finish };
+      const entry: Pending = { answers, expect: options.expect, to: request.to, settleUntil: Date.now() + (options.settleMs ?? 0), settleTimer: null, done: finish };
       this.pending.set(id, entry);
       if (request.to === undefined || request.to === this.instanceId) {
         void this.answer(request.kind, request.body).then((own) => {
@@ -135,7 +144,10 @@ export abstract class ClusterChannelBase implements ClusterChannel {
     const complete = entry.to !== undefined
       ? from.has(entry.to)
       : entry.expect !== undefined && from.has(this.instanceId) && [...entry.expect].every((i) => from.has(i));
-    if (complete) entry.done();
+    if (!complete) return;
+    const wait = entry.to === undefined ? entry.settleUntil - Date.now() : 0;
+    if (wait <= 0) entry.done();
+    else entry.settleTimer ??= setTimeout(entry.done, wait);
   }
 }
 
