@@ -20,9 +20,10 @@ export interface AdminCluster {
   stop(): Promise<void>;
 }
 
-export async function startAdminCluster(): Promise<AdminCluster> {
+/** `clientAssetsDir`: where A reads its page from (browser tests build a fresh one). */
+export async function startAdminCluster(clientAssetsDir?: string): Promise<AdminCluster> {
   const server = await startRedisServer();
-  const a = await startRedisGateway(server, { instanceId: 'gw-a', admin: { token: ADMIN_TOKEN, timeoutMs: ADMIN_TIMEOUT_MS } });
+  const a = await startRedisGateway(server, { instanceId: 'gw-a', admin: { token: ADMIN_TOKEN, timeoutMs: ADMIN_TIMEOUT_MS } }, clientAssetsDir ? { clientAssetsDir } : {});
   const port = await freePort();
   const { child, output } = await startCliGateway({
     WSS_PORT: String(port), WSS_HOST: '127.0.0.1', WSS_INSTANCE_ID: 'gw-b', REDIS_URL: server.url, REDIS_HOST: '',

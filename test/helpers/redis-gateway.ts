@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { defaultConfig, type Config, type DeepPartial, type RedisConfig } from '../../src/server/config/index.js';
-import type { HealthReport } from '../../src/server/gateway.js';
+import type { GatewayDeps, HealthReport } from '../../src/server/gateway.js';
 import type { Logger } from '../../src/server/log.js';
 import { createRedisDependencies, type RedisDependencies } from '../../src/server/redis/dependencies.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
@@ -35,12 +35,13 @@ export function testRedisConfig(server: RedisServer, overrides: DeepPartial<Redi
   return defaultConfig({ redis: { enabled: true, url: server.url, retryBaseMs: 50, retryMaxMs: 500, connectTimeoutMs: 1000, ...overrides } }).redis;
 }
 
-export async function startRedisGateway(server: RedisServer, overrides: DeepPartial<Config> = {}): Promise<RedisTestGateway> {
+/** `deps` adds to (never replaces) the Redis parts, e.g. `clientAssetsDir` for browser tests. */
+export async function startRedisGateway(server: RedisServer, overrides: DeepPartial<Config> = {}, deps: Omit<GatewayDeps, 'log' | 'bus' | 'ingressSources' | 'cluster'> = {}): Promise<RedisTestGateway> {
   const { log, lines } = captureLogger();
   const instanceId = overrides.instanceId ?? `gw-${Math.random().toString(36).slice(2, 8)}`;
   const redisConfig = testRedisConfig(server, overrides.redis);
   const redis = createRedisDependencies(redisConfig, log, instanceId);
-  const gw = await startTestGateway({ ...overrides, instanceId, redis: redisConfig }, { log, bus: redis.bus, ingressSources: redis.ingressSources, cluster: redis.cluster });
+  const gw = await startTestGateway({ ...overrides, instanceId, redis: redisConfig }, { ...deps, log, bus: redis.bus, ingressSources: redis.ingressSources, cluster: redis.cluster });
   return { ...gw, redis, lines };
 }
 

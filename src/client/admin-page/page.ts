@@ -106,7 +106,7 @@ function renderInstances(instances: Instance[]): void {
     drain.addEventListener('click', () => void drainInstance(i.id));
     const dl = el('dl', {}, ...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
     return el('article', { class: `card instance ${statusClass(i.status)}`, 'data-instance': i.id },
-      el('h3', {}, el('code', {}, i.id), el('span', { class: `pill ${statusClass(i.status)}` }, i.draining ? 'draining' : i.status)),
+      el('h3', {}, el('code', {}, i.id), el('span', { class: `pill ${statusClass(i.status)}` }, i.draining && i.status !== 'not answering' ? 'draining' : i.status)),
       el('div', {}, el('span', { class: 'clients', 'data-clients': i.id }, fmtNum(i.clients)), el('span', { class: 'muted' }, ' clients')),
       dl, drain);
   }));

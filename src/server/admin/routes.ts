@@ -143,25 +143,28 @@ function badRequest(res: ServerResponse, message: string): void {
   sendJson(res, 400, { error: 'invalid_body', message });
 }
 
-/** The cluster's chart: samples of all instances summed per 5-second bucket. */
+/**
+ * The cluster's chart: samples of all instances summed per 5-second bucket. Instances sample at
+ * their own phase, so a bucket an instance has no sample in takes that instance's previous one
+ * (a newest bucket would otherwise show only the instances that happened to sample already).
+ */
 export function aggregateSamples(perInstance: Sample[][]): Sample[] {
-  const buckets = new Map<number, Sample>();
-  for (const samples of perInstance) {
-    for (const s of samples) {
-      const key = Math.floor(s.t / SAMPLE_BUCKET_MS) * SAMPLE_BUCKET_MS;
-      const b = buckets.get(key);
-      if (!b) {
-        buckets.set(key, { ...s, t: key, drops: { ...s.drops } });
-        continue;
-      }
-      b.connections += s.connections;
-      b.messagesIn += s.messagesIn;
-      b.messagesOut += s.messagesOut;
-      b.deliveries += s.deliveries;
-      for (const r of DROP_REASONS) b.drops[r] += s.drops[r];
+  const bucketOf = (t: number) => Math.floor(t / SAMPLE_BUCKET_MS) * SAMPLE_BUCKET_MS;
+  const indexed = perInstance.map((samples) => new Map(samples.map((s) => [bucketOf(s.t), s])));
+  const keys = [...new Set(indexed.flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
+  return keys.map((key) => {
+    const total: Sample = { t: key, connections: 0, messagesIn: 0, messagesOut: 0, deliveries: 0, drops: { rate_limit: 0, slow_consumer: 0, oversize: 0, forbidden_type: 0, undeliverable: 0 } };
+    for (const byBucket of indexed) {
+      const s = byBucket.get(key) ?? byBucket.get(key - SAMPLE_BUCKET_MS);
+      if (!s) continue;
+      total.connections += s.connections;
+      total.messagesIn += s.messagesIn;
+      total.messagesOut += s.messagesOut;
+      total.deliveries += s.deliveries;
+      for (const r of DROP_REASONS) total.drops[r] += s.drops[r];
     }
-  }
-  return [...buckets.values()].sort((a, b) => a.t - b.t);
+    return total;
+  });
 }
 
 /**
