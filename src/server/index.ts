@@ -8,3 +8,6 @@ export { MemoryBus } from './bus/memory.js';
 export type { PartialApplicationsStore, StoreStatus } from './data/store.js';
 export type { Identities, IdentityOutcome, IdentityRequest, IdentityResolver } from './identity/resolver.js';
 export { MemoryIdentityResolver } from './identity/memory.js';
+export type { ClusterChannel, ClusterRequest, ClusterAnswer, ClusterResponder } from './cluster/channel.js';
+export { MemoryClusterHub, MemoryClusterChannel } from './cluster/memory.js';
+export { RecentLog } from './admin/recent-log.js';

@@ -95,6 +95,7 @@ test('screenshot for the README: traffic, rooms and a warning on both instances'
     const c = clients[n++ % clients.length]!;
     c.send({ type: 'room_message', roomId: 'entity_resource_11', message: `hello ${n}` });
     if (n % 4 === 0) c.send({ type: 'chat', message: `chat ${n}` });
+    if (n % 25 === 0) c.send({ type: 'server_ping' }); // a type only the server sends: dropped, counted as forbidden
     await new Promise((r) => setTimeout(r, 40 + (n % 7) * 15)); // pacing the traffic, not waiting for a state
   }
   await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#chart-messages polyline').length === 2, undefined, WAIT);

@@ -134,12 +134,15 @@ async function drainInstance(id: string): Promise<void> {
 // ---- charts ----
 interface Series { label: string; values: Array<[number, number]> }
 
+/** The charts' time span: the last 15 minutes, or since the oldest sample when the cluster is younger (at least 2 minutes). */
+let span = WINDOW_MS;
+
 function drawChart(id: string, title: string, unit: string, series: Series[]): void {
   const fig = $(id);
-  const W = 600, H = 140, L = 34, B = 16, now = Date.now(), from = now - WINDOW_MS;
+  const W = 600, H = 140, L = 34, B = 16, now = Date.now(), from = now - span;
   const max = Math.max(1, ...series.flatMap((s) => s.values.map(([, v]) => v)));
   const top = niceCeil(max);
-  const x = (t: number) => L + ((t - from) / WINDOW_MS) * (W - L - 4);
+  const x = (t: number) => L + ((t - from) / span) * (W - L - 4);
   const y = (v: number) => 6 + (1 - v / top) * (H - B - 6);
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': title });
   for (const frac of [0, 0.5, 1]) {
@@ -148,9 +151,10 @@ function drawChart(id: string, title: string, unit: string, series: Series[]): v
     label.textContent = fmtNum(top * frac);
     root.append(label);
   }
-  for (const [m, text] of [[15, '-15 min'], [10, '-10'], [5, '-5'], [0, 'now']] as const) {
-    const t = svg('text', { x: x(now - m * 60_000), y: H - 3, 'text-anchor': m === 0 ? 'end' : m === 15 ? 'start' : 'middle' });
-    t.textContent = text;
+  for (const frac of [1, 2 / 3, 1 / 3, 0]) {
+    const ago = span * frac;
+    const t = svg('text', { x: x(now - ago), y: H - 3, 'text-anchor': frac === 0 ? 'end' : frac === 1 ? 'start' : 'middle' });
+    t.textContent = frac === 0 ? 'now' : `-${ago >= 120_000 ? `${Math.round(ago / 60_000)} min` : `${Math.round(ago / 1000)} s`}`;
     root.append(t);
   }
   series.forEach((s, i) => {
@@ -173,6 +177,9 @@ function niceCeil(v: number): number {
 const DROP_LABELS: Record<string, string> = { rate_limit: 'rate limit', slow_consumer: 'slow consumer', oversize: 'oversize', forbidden_type: 'forbidden type', undeliverable: 'no recipient' };
 
 function renderCharts(samples: Sample[], reasons: string[]): void {
+  const oldest = samples[0]?.t ?? Date.now();
+  span = Math.min(WINDOW_MS, Math.max(2 * 60_000, Date.now() - oldest));
+  $('chart-span').textContent = span >= WINDOW_MS ? 'Last 15 minutes' : `Last ${Math.round(span / 60_000)} minutes (since the oldest instance started)`;
   const pick = (f: (s: Sample) => number): Array<[number, number]> => samples.map((s) => [s.t, f(s)]);
   drawChart('chart-connections', 'Connections', '', [{ label: 'open', values: pick((s) => s.connections) }]);
   drawChart('chart-messages', 'Messages', 'per second', [{ label: 'in', values: pick((s) => s.messagesIn) }, { label: 'out', values: pick((s) => s.messagesOut) }]);
