@@ -39,6 +39,7 @@ import { Ingress } from './ingress/ingress.js';
 import { SpoolIngress, type SpoolStatus } from './ingress/spool.js';
 import { silentLogger, type Logger } from './log.js';
 import { noopObserver, type GatewayObserver } from './observer.js';
+import { judgeOrigin, originRules } from './policy/origin.js';
 import { UpgradePolicy } from './policy/upgrade-policy.js';
 import { Relay } from './relay.js';
 import { RoomRegistry } from './rooms.js';
@@ -179,7 +180,12 @@ export class Gateway implements AdminSource {
     if (config.admin.token) {
       const view = new ClusterView(this.cluster, { timeoutMs: config.admin.timeoutMs, forgetAfterMs: config.admin.forgetAfterMs });
       const page = loadAdminPage(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log);
-      registerAdminRoutes(this.router, { token: config.admin.token, page, view, source: this, log: this.log });
+      const ownOriginOnly = originRules([]);
+      const sameOrigin = (req: http.IncomingMessage): boolean => {
+        const verdict = judgeOrigin(req.headers.origin, this.upgradePolicy.proxies.describe(req), ownOriginOnly);
+        return verdict === 'no-origin' || verdict === 'same-origin';
+      };
+      registerAdminRoutes(this.router, { token: config.admin.token, page, view, source: this, log: this.log, sameOrigin });
     }
     registerClientAssets(this.router, loadClientAssets(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log));
     registerHomePage(this.router, { packageDir: packageRoot(), metricsEnabled: config.metrics.enabled && this.observer.exposition !== undefined });

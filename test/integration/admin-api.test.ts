@@ -43,6 +43,12 @@ test('no token or a wrong one: 401 on every endpoint; the right one: 200', async
   }
   const post = await fetch(`${cluster.a.httpUrl}/admin/api/drain`, { method: 'POST', headers: { authorization: 'Bearer wrong' }, body: '{"instance":"gw-b"}' });
   assert.equal(post.status, 401);
+  const foreign = await fetch(`${cluster.a.httpUrl}/admin/api/drain`, {
+    method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, origin: 'https://evil.example' }, body: '{"instance":"gw-b"}',
+  });
+  assert.equal(foreign.status, 403, 'another origin is refused even with the token');
+  const own = await fetch(`${cluster.a.httpUrl}/admin/api/cluster`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, origin: cluster.a.httpUrl } });
+  assert.equal(own.status, 200);
   const page = await fetch(`${cluster.a.httpUrl}/admin`);
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]+'/);

@@ -32,6 +32,8 @@ export interface AdminRoutesOptions {
   view: ClusterView;
   source: AdminSource;
   log: Logger;
+  /** True when the request carries no Origin or the gateway's own (judged like upgrades, proxies included). */
+  sameOrigin: (req: IncomingMessage) => boolean;
 }
 
 type Api = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
@@ -47,6 +49,11 @@ export function registerAdminRoutes(router: HttpRouter, opts: AdminRoutesOptions
       if (verdict !== 'ok') {
         if (verdict === 'wrong') log.warn({ ip: req.socket.remoteAddress, path: `${API}/${name}` }, 'admin refused: wrong token');
         return sendJson(res, 401, { error: 'unauthorized', message: verdict === 'missing' ? 'Authorization: Bearer <token> required' : 'Invalid token' }, { 'www-authenticate': 'Bearer' });
+      }
+      // Defence in depth: the token already keeps other sites out (a browser never adds it by itself).
+      if (!opts.sameOrigin(req)) {
+        log.warn({ ip: req.socket.remoteAddress, origin: req.headers.origin?.slice(0, 200) }, 'admin refused: request from another origin');
+        return sendJson(res, 403, { error: 'forbidden_origin', message: 'The admin API answers its own page only' });
       }
       await handler(req, res, new URL(req.url ?? '/', 'http://admin.invalid'));
     });
