@@ -139,12 +139,13 @@ let span = WINDOW_MS;
 
 function drawChart(id: string, title: string, unit: string, series: Series[]): void {
   const fig = $(id);
-  const W = 600, H = 140, L = 34, B = 16, now = Date.now(), from = now - span;
+  // Drawn at the figure's own width, so text and lines keep their proportions from 390 px up.
+  const W = Math.max(240, Math.round(fig.clientWidth - 24)), H = 140, L = 34, B = 16, now = Date.now(), from = now - span;
   const max = Math.max(1, ...series.flatMap((s) => s.values.map(([, v]) => v)));
   const top = niceCeil(max);
   const x = (t: number) => L + ((t - from) / span) * (W - L - 4);
   const y = (v: number) => 6 + (1 - v / top) * (H - B - 6);
-  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': title });
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title });
   for (const frac of [0, 0.5, 1]) {
     root.append(svg('line', { class: 'axis', x1: L, x2: W, y1: y(top * frac), y2: y(top * frac) }));
     const label = svg('text', { x: L - 4, y: y(top * frac) + 3, 'text-anchor': 'end' });
