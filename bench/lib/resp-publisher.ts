@@ -54,6 +54,34 @@ export class RespPublisher {
     });
   }
 
+  /** `INFO <section>` as text, on a connection of its own (the publishing one stays pipelined). */
+  info(section: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const probe = net.connect(this.socket.remotePort!, this.socket.remoteAddress!);
+      let text = '';
+      const timer = setTimeout(() => { probe.destroy(); reject(new Error('INFO timed out')); }, 5000);
+      probe.setEncoding('latin1');
+      probe.on('error', (err) => { clearTimeout(timer); reject(err); });
+      probe.on('data', (chunk: string) => {
+        text += chunk;
+        const m = /^\$(\d+)\r\n/.exec(text);
+        if (m && text.length >= m[0].length + Number(m[1]) + 2) {
+          clearTimeout(timer);
+          probe.destroy();
+          resolve(text.slice(m[0].length, m[0].length + Number(m[1])));
+        }
+      });
+      probe.write(`*2\r\n$4\r\nINFO\r\n$${section.length}\r\n${section}\r\n`);
+    });
+  }
+
+  /** Redis's own CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys, main thread and children). */
+  async redisCpuSeconds(): Promise<number> {
+    const text = await this.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
+    return field('used_cpu_user') + field('used_cpu_sys');
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -1,0 +1,163 @@
+/**
+ * The delivery benchmarks (issue "No message lost"):
+ * - fan-out with stream history on vs off: the same broadcast flow against portico-ws started
+ *   with `WSS_HISTORY_SIZE=0` and with the default history (goal: on ≥ 0.8× off);
+ * - a reconnect storm: N clients on instance A of two (one Redis), A killed, all reconnect to B
+ *   and each recovers what it missed (`broadcasts` + `perSession` messages): time until every
+ *   client has recovered, duplicates and gaps, Redis CPU (INFO cpu) and B's event-loop delay.
+ */
+import type { LatencySummary } from './lib/histogram.js';
+import { RespPublisher } from './lib/resp-publisher.js';
+import type { LoadGenClient } from './loadgen-client.js';
+import type { BenchOptions } from './scenarios.js';
+import { freePort, SERVERS, startServer, type ProbeStats, type ServerProcess, type ServerSpec } from './server-process.js';
+import type { StormResult } from './storm-pool.js';
+
+export interface StormOptions { clients: number; broadcasts: number; perSession: number }
+export const STORM_FULL: StormOptions = { clients: 10_000, broadcasts: 10, perSession: 10 };
+
+export interface HistoryFanoutReport {
+  connections: number;
+  historyOff: { deliveriesPerSecond: number; lost: number; serverCpu: number };
+  historyOn: { deliveriesPerSecond: number; lost: number; serverCpu: number };
+  ratio: number;
+}
+
+export interface StormReport {
+  options: StormOptions;
+  connectedToA: number;
+  primed: number;
+  survivorCaughtUp: boolean;
+  result: StormResult;
+  redisCpuPercent: number;
+  survivor: { cpuPercent: number; loop: ProbeStats['loop'] };
+}
+
+const portico = (): ServerSpec => SERVERS.find((s) => s.name === 'portico-ws')!;
+
+/** portico-ws with extra environment (history switch, instance id). */
+function porticoWith(name: string, extra: Record<string, string>): ServerSpec {
+  const base = portico();
+  return { ...base, name, label: name, env: (port, redisPort) => ({ ...base.env(port, redisPort), ...extra }) };
+}
+
+function cpuPercent(a: ProbeStats, b: ProbeStats, ms: number): number {
+  return ((b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1000 / Math.max(1, ms)) * 100;
+}
+
+/** Wait until `count` processes subscribed to `notifications`. */
+async function waitSubscribers(pub: RespPublisher, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await pub.numsub('notifications')) >= count) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`fewer than ${count} servers subscribed to "notifications"`);
+}
+
+async function fanoutOnce(spec: ServerSpec, redisPort: number, pub: RespPublisher, loadgen: LoadGenClient, o: BenchOptions) {
+  const port = await freePort();
+  const server = await startServer(spec, { port, redisPort, core: o.serverCore, nofile: o.nofile });
+  try {
+    await waitSubscribers(pub, 1, 15_000);
+    await loadgen.init({ port, path: spec.path, dialect: spec.dialect, redisPort, runTag: Math.random().toString(36).slice(2, 6) });
+    const conn = await loadgen.connect({ count: o.connections, concurrency: o.connectConcurrency, timeoutMs: o.timeoutMs, keep: true });
+    if (conn.opened === 0) throw new Error(`${spec.name}: no connection opened (${conn.failures.join('; ')})`);
+    const flow = { window: o.fanoutWindow, timeoutMs: o.timeoutMs };
+    if (o.warmupMs > 0) await loadgen.fanout({ durationMs: o.warmupMs, ...flow });
+    const s0 = await server.stats(false);
+    const t0 = performance.now();
+    const result = await loadgen.fanout({ durationMs: o.fanoutMs, ...flow });
+    const s1 = await server.stats(false);
+    return { connections: conn.opened, deliveriesPerSecond: result.deliveriesPerSecond, lost: result.lost, serverCpu: cpuPercent(s0, s1, performance.now() - t0) };
+  } finally {
+    await loadgen.closeAll().catch(() => {});
+    await server.stop();
+  }
+}
+
+/** Broadcast fan-out, history off then on; one server at a time, on the server core. */
+export async function historyFanout(redisPort: number, loadgen: LoadGenClient, o: BenchOptions, log: (s: string) => void): Promise<HistoryFanoutReport> {
+  const pub = await RespPublisher.connect(redisPort);
+  try {
+    const off = await fanoutOnce(porticoWith('portico-ws-history-off', { WSS_HISTORY_SIZE: '0' }), redisPort, pub, loadgen, o);
+    log(`  history off: ${Math.round(off.deliveriesPerSecond)} deliveries/s (server ${off.serverCpu.toFixed(0)}% CPU, ${off.lost} lost)`);
+    const on = await fanoutOnce(porticoWith('portico-ws-history-on', {}), redisPort, pub, loadgen, o);
+    log(`  history on:  ${Math.round(on.deliveriesPerSecond)} deliveries/s (server ${on.serverCpu.toFixed(0)}% CPU, ${on.lost} lost)`);
+    const { connections: _a, ...historyOff } = off;
+    const { connections, ...historyOn } = on;
+    return { connections, historyOff, historyOn, ratio: on.deliveriesPerSecond / Math.max(1, off.deliveriesPerSecond) };
+  } finally {
+    pub.close();
+  }
+}
+
+/** Two instances, clients on A, A killed, everyone recovers on B. */
+export async function reconnectStorm(redisPort: number, loadgen: LoadGenClient, o: BenchOptions, s: StormOptions, log: (s: string) => void): Promise<StormReport> {
+  const pub = await RespPublisher.connect(redisPort);
+  const runTag = Math.random().toString(36).slice(2, 6);
+  const servers: ServerProcess[] = [];
+  try {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const a = await startServer(porticoWith('storm-a', { WSS_INSTANCE_ID: `storm-a-${runTag}` }), { port: portA, redisPort, core: o.serverCore, nofile: o.nofile });
+    servers.push(a);
+    const b = await startServer(porticoWith('storm-b', { WSS_INSTANCE_ID: `storm-b-${runTag}` }), { port: portB, redisPort, core: o.serverCore, nofile: o.nofile });
+    servers.push(b);
+    await waitSubscribers(pub, 2, 15_000);
+    await loadgen.init({ port: portA, path: '/wss', dialect: 'ws', redisPort, runTag });
+    const timeoutMs = Math.max(o.timeoutMs, 60_000);
+    const conn = await loadgen.stormConnect({ port: portA, witnessPort: portB, count: s.clients, concurrency: o.connectConcurrency, timeoutMs: o.timeoutMs, runTag });
+    log(`  storm: ${conn.opened} clients on A${conn.failures.length ? ` (failures: ${conn.failures.join('; ')})` : ''}`);
+    const { primed } = await loadgen.stormPrime({ timeoutMs });
+    log(`  storm: ${primed} clients know their positions; killing A`);
+    await a.kill();
+    await loadgen.stormWaitClosed({ timeoutMs });
+    const caught = await loadgen.stormMiss({ broadcasts: s.broadcasts, perSession: s.perSession, timeoutMs });
+    log(`  storm: ${s.broadcasts} broadcasts + ${s.perSession} per session published while A is down; B caught up: ${caught.witnessSeen}`);
+    const redis0 = await pub.redisCpuSeconds();
+    const b0 = await b.stats(false, true);
+    const t0 = performance.now();
+    const result = await loadgen.stormReconnect({ port: portB, concurrency: o.connectConcurrency, timeoutMs });
+    const ms = performance.now() - t0;
+    const b1 = await b.stats(false, true);
+    const redis1 = await pub.redisCpuSeconds();
+    const report: StormReport = {
+      options: s, connectedToA: conn.opened, primed, survivorCaughtUp: caught.witnessSeen, result,
+      redisCpuPercent: ((redis1 - redis0) * 1000 / Math.max(1, ms)) * 100,
+      survivor: { cpuPercent: cpuPercent(b0, b1, ms), loop: b1.loop },
+    };
+    log(`  storm: ${result.complete}/${result.clients} recovered completely in ${result.secondsToAll === null ? 'n/a (not all)' : `${result.secondsToAll.toFixed(2)} s`}`
+      + ` (per client p50 ${fmt(result.perClientMs, 'p50Ms')} ms, p99 ${fmt(result.perClientMs, 'p99Ms')} ms), ${result.duplicates} duplicates, ${result.gaps} gaps,`
+      + ` ${result.answered - result.recovered} answered recovered:false; Redis ${report.redisCpuPercent.toFixed(0)}% CPU, B ${report.survivor.cpuPercent.toFixed(0)}% CPU, B loop delay p99 ${b1.loop.p99Ms} ms max ${b1.loop.maxMs} ms`);
+    return report;
+  } finally {
+    await loadgen.stormClose().catch(() => {});
+    for (const server of servers) await server.stop();
+    pub.close();
+  }
+}
+
+const fmt = (h: LatencySummary, key: 'p50Ms' | 'p99Ms'): string => h[key].toFixed(0);
+
+export function recoveryMarkdown(history: HistoryFanoutReport | null, storm: StormReport | null): string {
+  const lines: string[] = [];
+  if (history) {
+    lines.push(`| fan-out, ${history.connections} connections | deliveries/s | server CPU % | lost |`, '| --- | --- | --- | --- |',
+      `| history off | ${Math.round(history.historyOff.deliveriesPerSecond)} | ${history.historyOff.serverCpu.toFixed(0)} | ${history.historyOff.lost} |`,
+      `| history on | ${Math.round(history.historyOn.deliveriesPerSecond)} | ${history.historyOn.serverCpu.toFixed(0)} | ${history.historyOn.lost} |`,
+      '', `History on ÷ off: **${history.ratio.toFixed(2)}×** (goal ≥ 0.8×).`, '');
+  }
+  if (storm) {
+    const r = storm.result;
+    lines.push(`| reconnect storm | value |`, '| --- | --- |',
+      `| clients on A, killed, reconnecting to B | ${r.clients} |`,
+      `| missed per client | ${r.expectedPerClient} (${storm.options.broadcasts} broadcast + ${storm.options.perSession} session) |`,
+      `| time until every client recovered | ${r.secondsToAll === null ? `not all: ${r.complete} complete` : `${r.secondsToAll.toFixed(2)} s`} |`,
+      `| per-client recovery p50 / p99 / max | ${r.perClientMs.p50Ms.toFixed(0)} / ${r.perClientMs.p99Ms.toFixed(0)} / ${r.perClientMs.maxMs.toFixed(0)} ms |`,
+      `| answered recovered:true / answered | ${r.recovered} / ${r.answered} |`,
+      `| duplicates / gaps | ${r.duplicates} / ${r.gaps} |`,
+      `| Redis CPU during the storm | ${storm.redisCpuPercent.toFixed(0)} % |`,
+      `| survivor CPU / event-loop delay p99 / max | ${storm.survivor.cpuPercent.toFixed(0)} % / ${storm.survivor.loop.p99Ms} ms / ${storm.survivor.loop.maxMs} ms |`);
+  }
+  return lines.join('\n');
+}
