@@ -129,7 +129,7 @@ async function gap(perKind: Record<Kind, number>): Promise<Record<Kind, number[]
 before(async () => {
   const clientAssetsDir = buildClientAssets();
   redis = await startRedisServer();
-  const history = { history: { size: HISTORY_SIZE } };
+  const history = { delivery: { historySize: HISTORY_SIZE } };
   a = await startRedisGateway(redis, { ...history, instanceId: 'e2e-a' });
   b = await startRedisGateway(redis, { ...history, instanceId: 'e2e-b' });
   php = rawPublisher(redis);
