@@ -5,7 +5,7 @@
  * bench/results/. Then the delivery benchmarks (recovery.ts): fan-out with history on vs off and
  * the reconnect storm, written to bench/results/recovery-<mode>.{json,md}.
  * Options: --only=servers,history,storm (default all)  --servers=portico-ws,uws  --connections=N
- * --storm-clients=N  --profile (writes --cpu-prof profiles to bench/results/profiles/)  --out=<dir>
+ * --storm-clients=N  --history-rounds=N (default 2)  --profile (writes --cpu-prof profiles to bench/results/profiles/)  --out=<dir>
  * --portico-entry=<main.js of another build> (to compare builds; it must live inside this
  * repository to find node_modules).
  */
@@ -34,7 +34,7 @@ export type Part = 'servers' | 'history' | 'storm';
 export interface RunArgs {
   mode: RunReport['mode']; options: BenchOptions; servers: string[]; loadgenCore: number | null; outDir: string | null; log: (s: string) => void;
   /** Which benchmarks to run; default only the server comparison (the CLI runs all three). */
-  parts?: Part[]; storm?: StormOptions;
+  parts?: Part[]; storm?: StormOptions; historyRounds?: number;
 }
 
 export interface RecoveryRun { startedAt: string; mode: RunReport['mode']; history: HistoryFanoutReport | null; storm: StormReport | null }
@@ -65,7 +65,7 @@ export async function runBench(args: RunArgs): Promise<RunReport & { recovery?: 
     }
     if (parts.includes('history')) {
       args.log('fan-out, stream history off vs on');
-      recovery.history = await historyFanout(redis.port, loadgen, args.options, args.log);
+      recovery.history = await historyFanout(redis.port, loadgen, args.options, args.historyRounds ?? 2, args.log);
     }
     if (parts.includes('storm')) {
       args.log('reconnect storm');
@@ -104,7 +104,8 @@ function parseArgs(argv: string[]): RunArgs {
   const storm: StormOptions = { ...STORM_FULL, clients: stormClients ? Math.min(Number(stormClients), 18_000) : quick ? 2000 : STORM_FULL.clients };
   const parts = (get('only')?.split(',') ?? ['servers', 'history', 'storm']) as Part[];
   const mode: RunReport['mode'] = connections || stormClients || get('servers') ? 'custom' : quick ? 'quick' : 'full';
-  return { mode, options, servers, loadgenCore: 1, outDir, parts, storm, log: (s) => process.stdout.write(`${s}\n`) };
+  const historyRounds = Number(get('history-rounds') ?? 2);
+  return { mode, options, servers, loadgenCore: 1, outDir, parts, storm, historyRounds, log: (s) => process.stdout.write(`${s}\n`) };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
