@@ -146,7 +146,7 @@ export class StormPool implements FrameSink {
     const client = conn.index < this.clients.length ? this.clients[conn.index] : this.witness;
     if (!client || client.conn !== conn) return;
     const head = buf.indexOf(RESULT, start);
-    if (head >= 0 && head < end && head - start < 16) {
+    if (head >= 0 && head < end && head - start < 64) {
       const parsed = JSON.parse(buf.toString('utf8', start, end)) as { recovered?: unknown; missed?: unknown };
       client.answer = { recovered: parsed.recovered === true, missed: typeof parsed.missed === 'number' ? parsed.missed : 0 };
       client.answeredUs = nowUs;
