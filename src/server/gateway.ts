@@ -5,8 +5,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CLOSE_CODES } from '../protocol/constants.js';
-import type { Bus, BusStatus } from './bus/bus.js';
-import { MemoryBus } from './bus/memory.js';
+import type { Broker, BrokerStatus, OutageStats } from './broker/broker.js';
+import { historySettings } from './broker/history-settings.js';
+import { MemoryBroker } from './broker/memory.js';
 import type { Config } from './config/index.js';
 import type { Connection } from './connection.js';
 import { PartialApplicationsService } from './data/partial-applications.js';
@@ -22,6 +23,7 @@ import { Ingress } from './ingress/ingress.js';
 import { SpoolIngress } from './ingress/spool.js';
 import { silentLogger, type Logger } from './log.js';
 import { noopObserver, type GatewayObserver } from './observer.js';
+import { Recovery } from './recovery/recovery.js';
 import { Relay } from './relay.js';
 import { RoomRegistry } from './rooms.js';
 import { sessionRoomId } from './session.js';
@@ -29,14 +31,14 @@ import { Transport } from './transport.js';
 
 export interface GatewayDeps {
   log?: Logger;
-  /** Defaults to the single-node memory bus. */
-  bus?: Bus;
+  /** Defaults to the single-node memory broker (history per WSS_HISTORY_SIZE/TTL). */
+  broker?: Broker;
   /** Defaults to no database ("Database not connected" replies). */
   store?: PartialApplicationsStore;
   observer?: GatewayObserver;
   /**
    * Ingress feeds besides the spool folder (the Redis legacy channels when Redis is configured).
-   * Started after the bus, closed before it. Defaults to none.
+   * Started after the broker, closed before it. Defaults to none.
    */
   ingressSources?: ExternalIngress[];
   /** Folder of the built browser client and test page (scripts/build-client.mjs). Defaults to this package's dist/client. */
@@ -46,23 +48,28 @@ export interface GatewayDeps {
 export interface HealthReport {
   status: 'ok' | 'degraded';
   clients: number;
-  redis: BusStatus;
+  redis: BrokerStatus;
   database: StoreStatus;
   uptime: number;
   instance: string;
   rooms: Record<string, number>;
   spool: 'enabled' | 'disabled';
+  /** Stream history for recovery on reconnect (WSS_HISTORY_SIZE > 0). */
+  history: 'enabled' | 'disabled';
+  /** Messages accepted while Redis was down: kept now for the other instances, dropped and replayed since start. */
+  outage: OutageStats;
 }
 
 export class Gateway {
   readonly log: Logger;
-  readonly bus: Bus;
+  readonly broker: Broker;
   readonly store: PartialApplicationsStore;
   readonly observer: GatewayObserver;
   readonly connections = new Set<Connection>();
   readonly rooms = new RoomRegistry();
   readonly relay: Relay;
   readonly partials: PartialApplicationsService;
+  readonly recovery: Recovery;
   readonly ingress: Ingress;
   readonly router = new HttpRouter();
   readonly server: http.Server;
@@ -75,19 +82,21 @@ export class Gateway {
 
   constructor(readonly config: Config, deps: GatewayDeps = {}) {
     this.log = deps.log ?? silentLogger();
-    this.bus = deps.bus ?? new MemoryBus();
+    this.broker = deps.broker ?? new MemoryBroker(config.instanceId, historySettings(config.delivery));
     this.store = deps.store ?? new DisabledStore();
     this.observer = deps.observer ?? noopObserver;
     this.ingressSources = deps.ingressSources ?? [];
-    this.relay = new Relay(this.bus, config.instanceId, this.rooms, this.connections, (env, n) => this.observer.delivered(env, n));
+    this.relay = new Relay(this.broker, config.instanceId, this.rooms, this.connections, (p, n) => this.observer.delivered(p, n));
     this.partials = new PartialApplicationsService(this.store, this.log);
-    this.ingress = new Ingress(this.relay, this.rooms, this.partials, this.log, (channel, source) => this.observer.ingress(channel, source));
+    this.recovery = new Recovery(this.broker, this.rooms, config.delivery.historySize, config.delivery.recoverConcurrency, this.log,
+      (recovered, missed) => this.observer.recovered?.(recovered, missed));
+    this.ingress = new Ingress(this.relay, this.rooms, this.partials, this.broker, this.log, (channel, source) => this.observer.ingress(channel, source));
     this.spool = config.spool.enabled
       ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o))
       : null;
 
     const ctx: HandlerContext = {
-      config, log: this.log, rooms: this.rooms, relay: this.relay, partials: this.partials,
+      config, log: this.log, rooms: this.rooms, relay: this.relay, partials: this.partials, recovery: this.recovery,
       setSession: (conn, sessionId, type) => {
         if (conn.sessionRoom) this.rooms.leave(conn, conn.sessionRoom);
         conn.sessionId = sessionId;
@@ -107,11 +116,12 @@ export class Gateway {
     this.observer.attach?.({
       connections: () => this.connections.size,
       roomsByKind: () => this.rooms.countByKind(),
-      busStatus: () => this.bus.status,
+      busStatus: () => this.broker.status,
+      outage: () => this.broker.outage(),
     });
     if (config.metrics.enabled) registerMetricsRoute(this.router, this.observer);
     registerClientAssets(this.router, loadClientAssets(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log));
-    this.bus.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
+    this.broker.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
     this.server.on('upgrade', this.transport.handleUpgrade);
     // No 'clientError' listener: Node's own answers a malformed request 400 (431 for oversized
@@ -120,7 +130,7 @@ export class Gateway {
 
   /** Start every part and listen. Resolves with the bound address. */
   async start(): Promise<AddressInfo> {
-    await this.bus.start(this.relay.deliver);
+    await this.broker.start(this.relay.deliver);
     await this.spool?.start();
     for (const source of this.ingressSources) await source.start(this.ingress);
     this.heartbeat.start();
@@ -141,7 +151,7 @@ export class Gateway {
   }
 
   health(): HealthReport {
-    const redis = this.bus.status;
+    const redis = this.broker.status;
     const database = this.store.status;
     const degraded = (redis !== 'disabled' && redis !== 'connected') || database === 'disconnected';
     return {
@@ -153,6 +163,8 @@ export class Gateway {
       instance: this.config.instanceId,
       rooms: this.rooms.countByKind(),
       spool: this.spool ? 'enabled' : 'disabled',
+      history: this.broker.historyEnabled ? 'enabled' : 'disabled',
+      outage: this.broker.outage(),
     };
   }
 
@@ -183,7 +195,7 @@ export class Gateway {
     this.server.closeAllConnections();
     await serverClosed;
     for (const source of this.ingressSources) await source.close();
-    await this.bus.close();
+    await this.broker.close();
     await this.store.close();
     this.log.info('stopped');
   }

@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LegacyChannel } from '../protocol/constants.js';
-import type { BusEnvelope, BusStatus } from './bus/bus.js';
+import type { BrokerStatus, Publication } from './broker/broker.js';
 import type { IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
 import type { GatewayObserver, GatewayState, MetricsExposition } from './observer.js';
@@ -13,7 +13,7 @@ import type { GatewayObserver, GatewayState, MetricsExposition } from './observe
 /** Message types are partly chosen by publishers; beyond this many distinct ones, new types count as "other". */
 export const MAX_TYPE_LABELS = 200;
 
-const BUS_STATUSES: BusStatus[] = ['disabled', 'connecting', 'connected', 'disconnected'];
+const BUS_STATUSES: BrokerStatus[] = ['disabled', 'connecting', 'connected', 'disconnected'];
 
 export interface MetricsOptions {
   /** Extra labels on every series, e.g. `{ instance: config.instanceId }`. Default none. */
@@ -43,6 +43,8 @@ export class GatewayMetrics implements GatewayObserver {
   private readonly busStatus: Gauge<'status'>;
   private readonly redisReconnects: Counter;
   private readonly latency: Histogram;
+  private readonly recoveries: Counter<'recovered'>;
+  private readonly recoveredMessages: Counter;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -83,6 +85,20 @@ export class GatewayMetrics implements GatewayObserver {
       },
     });
     this.redisReconnects = new Counter({ name: 'portico_ws_redis_reconnects_total', help: 'Times the bus got its Redis connection back after losing it', registers });
+    this.recoveries = new Counter({ name: 'portico_ws_recoveries_total', help: 'recover requests answered, by whether every stream recovered', labelNames: ['recovered'], registers });
+    this.recoveredMessages = new Counter({ name: 'portico_ws_recovered_messages_total', help: 'Missed messages sent to recovering connections', registers });
+    new Gauge({
+      name: 'portico_ws_outage_buffer_messages', help: 'Messages accepted while Redis was down, kept for the other instances', registers,
+      collect() { if (self.state) this.set(self.state.outage().buffered); },
+    });
+    new Gauge({
+      name: 'portico_ws_outage_dropped_messages', help: 'Messages beyond WSS_OUTAGE_BUFFER that reached this instance only (since start)', registers,
+      collect() { if (self.state) this.set(self.state.outage().dropped); },
+    });
+    new Gauge({
+      name: 'portico_ws_outage_replayed_messages', help: 'Messages kept during outages and sent to the other instances once Redis was back (since start)', registers,
+      collect() { if (self.state) this.set(self.state.outage().replayed); },
+    });
     this.latency = new Histogram({
       name: 'portico_ws_delivery_latency_seconds', help: 'Time from ingress (or client frame) to the socket write',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers,
@@ -134,13 +150,18 @@ export class GatewayMetrics implements GatewayObserver {
     this.spoolFiles.inc({ outcome });
   }
 
-  delivered(envelope: BusEnvelope, recipients: number): void {
+  delivered(publication: Publication, recipients: number): void {
     if (recipients <= 0) return;
-    this.messageOut(envelope.type ?? frameType(envelope.frame), Buffer.byteLength(envelope.frame), recipients);
-    if (envelope.ingressAt !== undefined) this.latency.observe(Math.max(0, Date.now() - envelope.ingressAt) / 1000);
+    this.messageOut(publication.type ?? frameType(publication.frame), Buffer.byteLength(publication.frame), recipients);
+    if (publication.ingressAt !== undefined) this.latency.observe(Math.max(0, Date.now() - publication.ingressAt) / 1000);
   }
 
-  busStatusChanged(_from: BusStatus, to: BusStatus): void {
+  recovered(recovered: boolean, missed: number): void {
+    this.recoveries.inc({ recovered: String(recovered) });
+    this.recoveredMessages.inc(missed);
+  }
+
+  busStatusChanged(_from: BrokerStatus, to: BrokerStatus): void {
     if (to !== 'connected') return;
     if (this.wasConnected) this.redisReconnects.inc();
     this.wasConnected = true;

@@ -118,7 +118,9 @@ export class Transport {
       return;
     }
     const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)).toString('utf8');
-    void dispatch(this.ctx, conn, text).then((outcome) => {
+    // One frame at a time per connection, as the original server did: a `recover` sent after
+    // `subscribe`s finds them done, even when one of them had to wait for something.
+    conn.handled = conn.handled.then(() => dispatch(this.ctx, conn, text)).then((outcome) => {
       this.observer.messageIn(outcome.type, bytes);
       if (outcome.error) this.observer.errorSent(outcome.error);
     });

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { clusterChannel } from '../../src/server/redis/dependencies.js';
 import { sessionRoomId } from '../../src/server/session.js';
 import { rawPublisher, sleep, startRedisGateway, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
@@ -145,6 +144,6 @@ test('legacy-channel messages are not re-published on the bus', async () => {
 
 async function rawPublisherSubscriber(): Promise<Redis> {
   const sub = rawPublisher(server);
-  await sub.subscribe(clusterChannel(a.config.redis));
+  await sub.subscribe(`${a.config.redis.prefix}bus`);
   return sub;
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import type { Connection } from '../connection.js';
 import type { PartialApplicationsService } from '../data/partial-applications.js';
 import type { Logger } from '../log.js';
+import type { Recovery } from '../recovery/recovery.js';
 import type { Relay } from '../relay.js';
 import type { RoomRegistry } from '../rooms.js';
 
@@ -12,6 +13,7 @@ export interface HandlerContext {
   rooms: RoomRegistry;
   relay: Relay;
   partials: PartialApplicationsService;
+  recovery: Recovery;
   /** Move a connection into the session room for `sessionId` (leaving its old one). */
   setSession(conn: Connection, sessionId: string, type: 'booking' | 'standard'): void;
 }

@@ -1,10 +1,12 @@
 /**
  * Messages the web application publishes, whichever way they arrive (Redis channel, spool file,
  * HTTP publish), handled exactly as PROTOCOL.md's "Redis ingress" says. Messages from a Redis
- * channel were received by every instance, so they are delivered locally only; spool and HTTP
- * messages arrive at one instance and go out on the bus to reach all of them.
+ * channel were received by every instance: each offers its copy with a claim, and exactly one
+ * enters the stream (history off: each delivers its copy locally). Spool and HTTP messages arrive
+ * at one instance and are published through the broker to reach all of them.
  */
 import type { LegacyChannel } from '../../protocol/constants.js';
+import type { Broker, IngestClaim } from '../broker/broker.js';
 import { entityRoomId, maskSessionId } from '../../protocol/room-ids.js';
 import {
   describeZodError, isPlainObject, notificationsPayloadSchema, roomMessagesPayloadSchema, sessionMessagesPayloadSchema,
@@ -36,6 +38,13 @@ function withSessionRoomId<T extends object>(message: T, roomId: string): T {
   const fields = message as Payload;
   return fields.type === 'server_message' || fields.roomId !== undefined ? message : { ...message, roomId };
 }
+/**
+ * How a message reaches its recipients: published once through the broker (spool, HTTP), or every
+ * instance has its own copy (a Redis channel message, offered with its claim).
+ */
+type Route = { kind: 'publish' } | { kind: 'every-instance'; claim?: IngestClaim };
+interface Via { source: IngressSource; route: Route }
+
 export type IngressHook = (channel: LegacyChannel, source: IngressSource) => void;
 
 export class Ingress {
@@ -43,84 +52,95 @@ export class Ingress {
     private readonly relay: Relay,
     private readonly rooms: RoomRegistry,
     private readonly partials: PartialApplicationsService,
+    private readonly broker: Pick<Broker, 'claim' | 'historyEnabled'>,
     private readonly log: Logger,
     private readonly onIngress: IngressHook = () => {},
   ) {}
 
   /** Parse a JSON text (as published on Redis or written to a spool file) and handle it. */
-  async handleText(channel: LegacyChannel, text: string, source: IngressSource): Promise<void> {
+  async handleText(channel: LegacyChannel, text: string, source: IngressSource, claim?: IngestClaim): Promise<void> {
     let payload: unknown;
     try {
       payload = JSON.parse(text);
     } catch {
       throw new IngressError(`${channel}: payload is not valid JSON`);
     }
-    await this.handle(channel, payload, source);
+    await this.handle(channel, payload, source, claim);
   }
 
-  async handle(channel: LegacyChannel, payload: unknown, source: IngressSource): Promise<void> {
+  /** `claim`: set for a Redis channel message (every instance has it), see legacy-claims.ts. */
+  async handle(channel: LegacyChannel, payload: unknown, source: IngressSource, claim?: IngestClaim): Promise<void> {
+    const via: Via = { source, route: source === 'redis' ? { kind: 'every-instance', claim } : { kind: 'publish' } };
     if (!isPlainObject(payload)) throw new IngressError(`${channel}: payload must be a JSON object`);
     const ingressAt = Date.now();
     this.onIngress(channel, source);
     switch (channel) {
-      case 'notifications': return this.notification(payload, source, ingressAt);
-      case 'session_messages': return this.sessionMessage(payload, source, ingressAt);
-      case 'room_messages': return this.roomMessage(payload, source, ingressAt);
+      case 'notifications': return this.notification(payload, via, ingressAt);
+      case 'session_messages': return this.sessionMessage(payload, via, ingressAt);
+      case 'room_messages': return this.roomMessage(payload, via, ingressAt);
     }
   }
 
-  private notification(payload: Payload, source: IngressSource, ingressAt: number): Promise<void> | void {
+  private notification(payload: Payload, via: Via, ingressAt: number): Promise<void> | void {
     // PHP's sendToSession falls back to a *notification* spool file holding the session_targeted
     // wrapper; broadcasting that would show one session's id to everyone, so route it as the
     // session message it is.
     if ((payload.type === 'session_targeted' || payload.type === 'update_partial_applications') && typeof payload.sessionId === 'string') {
-      return this.sessionMessage(payload, source, ingressAt);
+      return this.sessionMessage(payload, via, ingressAt);
     }
     const parsed = notificationsPayloadSchema.safeParse(payload);
     if (!parsed.success) throw new IngressError(`notifications: ${describeZodError(parsed.error)}`);
     const { target, entityType, entityId, sessionId } = parsed.data;
     if (target === 'entity' && entityType !== undefined && entityId !== undefined) {
       const roomId = entityRoomId(String(entityType), entityId);
-      this.toRoom(roomId, stamped({ entityType, entityId, roomId, ...payload }), source, ingressAt);
+      this.toRoom(roomId, stamped({ entityType, entityId, roomId, ...payload }), via, ingressAt);
     } else if (target === 'session' && sessionId) {
       const roomId = sessionRoomId(sessionId);
-      this.toRoom(roomId, stamped(withSessionRoomId(payload, roomId)), source, ingressAt);
+      this.toRoom(roomId, stamped(withSessionRoomId(payload, roomId)), via, ingressAt);
     } else {
-      this.toEveryone(stamped({ ...payload, source, received_at: now() }), source, ingressAt);
+      this.toEveryone(stamped({ ...payload, source: via.source, received_at: now() }), via, ingressAt);
     }
   }
 
-  private async sessionMessage(payload: Payload, source: IngressSource, ingressAt: number): Promise<void> {
+  private async sessionMessage(payload: Payload, via: Via, ingressAt: number): Promise<void> {
     const parsed = sessionMessagesPayloadSchema.safeParse(payload);
     if (!parsed.success) throw new IngressError(`session_messages: ${describeZodError(parsed.error)}`);
     const msg = parsed.data;
     const roomId = sessionRoomId(msg.sessionId);
     if (msg.type === 'session_targeted') {
       const data = msg.data ?? { type: 'session_message', message: msg.message };
-      this.toRoom(roomId, stamped(withSessionRoomId(data, roomId)), source, ingressAt);
+      this.toRoom(roomId, stamped(withSessionRoomId(data, roomId)), via, ingressAt);
       return;
     }
-    // Every instance receives a Redis message; only those hosting the session need the look-up.
-    if (source === 'redis' && !this.rooms.has(roomId)) return;
+    // Every instance receives a Redis message. With history one of them (the claim's winner)
+    // looks the session up and publishes the result to all; without, those hosting the session do.
+    let route = via.route;
+    if (route.kind === 'every-instance' && route.claim) {
+      const won = this.broker.historyEnabled ? await this.broker.claim(route.claim) : null;
+      if (won === false) return;
+      route = won === true ? { kind: 'publish' } : { kind: 'every-instance' };
+    }
+    if (route.kind === 'every-instance' && !this.rooms.has(roomId)) return;
     const data = await this.partials.push(msg.sessionId);
-    this.log.debug({ session: maskSessionId(msg.sessionId), source }, 'partial applications pushed');
-    this.toRoom(roomId, withSessionRoomId(partialApplicationsResponse(data), roomId), source, ingressAt);
+    this.log.debug({ session: maskSessionId(msg.sessionId), source: via.source }, 'partial applications pushed');
+    this.toRoom(roomId, withSessionRoomId(partialApplicationsResponse(data), roomId), { source: via.source, route }, ingressAt);
   }
 
-  private roomMessage(payload: Payload, source: IngressSource, ingressAt: number): void {
+  private roomMessage(payload: Payload, via: Via, ingressAt: number): void {
     const parsed = roomMessagesPayloadSchema.safeParse(payload);
     if (!parsed.success) throw new IngressError(`room_messages: ${describeZodError(parsed.error)}`);
-    this.toRoom(parsed.data.roomId, stamped(payload), source, ingressAt);
+    this.toRoom(parsed.data.roomId, stamped(payload), via, ingressAt);
   }
 
-  // Redis messages reached every instance already: deliver here only. Others go out on the bus.
-  private toRoom(roomId: string, message: object, source: IngressSource, ingressAt: number): void {
-    if (source === 'redis') this.relay.toLocalRoom(roomId, message, ingressAt);
-    else this.relay.toRoom(roomId, message, undefined, ingressAt);
+  // Redis messages reached every instance already (the claim picks the one that publishes them).
+  // Others go out through the broker.
+  private toRoom(roomId: string, message: object, { route }: Via, ingressAt: number): void {
+    if (route.kind === 'every-instance') this.relay.toLocalRoom(roomId, message, ingressAt, route.claim);
+    else void this.relay.toRoom(roomId, message, undefined, ingressAt);
   }
 
-  private toEveryone(message: object, source: IngressSource, ingressAt: number): void {
-    if (source === 'redis') this.relay.toLocalAll(message, ingressAt);
-    else this.relay.toAll(message, undefined, ingressAt);
+  private toEveryone(message: object, { route }: Via, ingressAt: number): void {
+    if (route.kind === 'every-instance') this.relay.toLocalAll(message, ingressAt, route.claim);
+    else void this.relay.toAll(message, undefined, ingressAt);
   }
 }

@@ -1,0 +1,299 @@
+/**
+ * The Redis broker: several gateway instances behind a load balancer behave as one, and every
+ * stream keeps its recent history in a Redis Stream.
+ *
+ * History on (WSS_HISTORY_SIZE > 0): a publish runs one Lua script (scripts.ts) that assigns the
+ * offset, appends, and PUBLISHes the envelope on the cluster channel `<REDIS_PREFIX>bus`; every
+ * instance, the origin included, delivers from that channel, so one stream reaches every instance
+ * in offset order (StreamOrder fills any gap from history). History off: the origin delivers at
+ * once and PUBLISHes a plain envelope the others deliver (the fast path, as before).
+ *
+ * While Redis is down (or too slow: REDIS_MAX_PENDING_PUBLISHES replies outstanding) a publication
+ * is delivered here at once and kept in the outage buffer; when Redis is back the buffer is
+ * replayed in order, marked "delivered at origin" so the origin skips its copy, and enters history
+ * then. A replay whose first attempt did reach Redis is recognised by its id and not appended twice.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../log.js';
+import type { RedisLink } from '../redis/link.js';
+import { ThrottledLog } from '../redis/throttled-log.js';
+import {
+  isOwnEcho, streamOf, withPosition,
+  type Broker, type BrokerStatus, type BrokerStatusListener, type DeliverFn, type HistoryEntry, type HistoryRead, type IngestClaim,
+  type OutageStats, type Publication, type PublishRequest, type StreamPosition,
+} from './broker.js';
+import { decodeEnvelope, encodeEnvelope, headerPrefix } from './codec.js';
+import { newEpoch, type HistorySettings } from './history-settings.js';
+import { OutageBuffer, type Buffered } from './outage-buffer.js';
+import { CLAIM_SCRIPT, HISTORY_SCRIPT, PUBLISH_SCRIPT } from './scripts.js';
+import { StreamOrder } from './stream-order.js';
+
+export interface RedisBrokerOptions {
+  instanceId: string;
+  /** `<REDIS_PREFIX>`: the cluster channel is `<prefix>bus`, history keys `<prefix>h:{<stream>}:m|s`. */
+  prefix: string;
+  /** REDIS_MAX_PENDING_PUBLISHES, default 10 000. */
+  maxPendingPublishes: number;
+  history: HistorySettings;
+  /** WSS_OUTAGE_BUFFER, default 10 000. */
+  outageBuffer: number;
+  /** How long a legacy-channel claim is remembered (see ingress/legacy-claims.ts). */
+  claimTtlMs: number;
+  log: Logger;
+}
+
+type PublishReply = [number, string] | null;
+type HistoryReply = [number, string, Array<[string, string[]]>];
+
+/** The scripts, registered on the publisher connection with ioredis `defineCommand` (EVALSHA, EVAL on NOSCRIPT). */
+interface ScriptCommands {
+  porticoPublish(...args: Array<string | number>): Promise<PublishReply>;
+  porticoHistory(...args: Array<string | number>): Promise<HistoryReply>;
+  porticoClaim(key: string, occurrence: number, ttlMs: number): Promise<number>;
+}
+
+const REPLAY_BATCH = 200;
+
+export class RedisBroker implements Broker {
+  private deliver: DeliverFn | null = null;
+  private pending = 0;
+  private seq = 0;
+  /** Distinguishes this process from another instance misconfigured with the same instance id. */
+  private readonly nonce = randomBytes(8).toString('hex');
+  private duplicateIdWarned = false;
+  private readonly warnings: ThrottledLog;
+  private readonly channel: string;
+  private readonly buffer: OutageBuffer;
+  private readonly order: StreamOrder;
+  /** History-on publications sent to Redis and not yet seen coming back, by sequence number. */
+  private readonly inFlight = new Map<number, PublishRequest>();
+  private replaying = false;
+  private sweep: NodeJS.Timeout | null = null;
+
+  constructor(private readonly link: RedisLink, private readonly opts: RedisBrokerOptions) {
+    this.warnings = new ThrottledLog(opts.log);
+    this.channel = `${opts.prefix}bus`;
+    this.buffer = new OutageBuffer(opts.outageBuffer, opts.log);
+    this.order = new StreamOrder(opts.instanceId, (s, since, limit) => this.history(s, since, limit), (p) => this.deliverLocally(p), opts.history.size, opts.log);
+    const client = link.publisher.client;
+    client.defineCommand('porticoPublish', { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
+    client.defineCommand('porticoHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
+    client.defineCommand('porticoClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
+    link.onStatusChange((_from, to) => {
+      if (to === 'connected') void this.replay();
+    });
+  }
+
+  get status(): BrokerStatus {
+    return this.link.status;
+  }
+
+  get historyEnabled(): boolean {
+    return this.opts.history.size > 0;
+  }
+
+  /** Publishes sent to Redis and not yet acknowledged (bounded by `maxPendingPublishes`). */
+  get pendingPublishes(): number {
+    return this.pending;
+  }
+
+  outage(): OutageStats {
+    return { buffered: this.buffer.size, dropped: this.buffer.dropped, replayed: this.buffer.replayed };
+  }
+
+  async start(deliver: DeliverFn): Promise<void> {
+    this.deliver = deliver;
+    await this.link.subscriber.subscribe(this.channel, this.receive);
+    await this.link.open();
+    this.sweep = setInterval(() => this.order.sweep(this.opts.history.metaTtlMs), Math.min(this.opts.history.metaTtlMs, 60_000));
+    this.sweep.unref();
+  }
+
+  publish(request: PublishRequest): Promise<StreamPosition | null> {
+    const seq = ++this.seq;
+    const sendable = this.link.status === 'connected' && this.buffer.size === 0 && !this.replaying && this.pending < this.opts.maxPendingPublishes;
+    if (!this.historyEnabled) {
+      this.deliverLocally(this.publication(request));
+      if (request.claim) return Promise.resolve(null); // every instance delivers its own copy
+      if (!sendable) return this.keep({ request, seq });
+      this.pending += 1;
+      const envelope = encodeEnvelope(this.publication(request), { nonce: this.nonce, seq, deliveredAtOrigin: true });
+      this.client.publish(this.channel, envelope).then(
+        () => { this.pending -= 1; },
+        (err: Error) => { this.pending -= 1; this.warnings.warn({ err: err.message }, 'message not sent to other instances'); },
+      );
+      return Promise.resolve(null);
+    }
+    if (!sendable) {
+      this.deliverLocally(this.publication(request));
+      return request.claim ? Promise.resolve(null) : this.keep({ request, seq });
+    }
+    this.pending += 1;
+    this.inFlight.set(seq, request);
+    return this.runPublish(request, seq, false).then(
+      (reply) => {
+        this.pending -= 1;
+        if (reply === null) {
+          this.inFlight.delete(seq);
+          return null;
+        }
+        const position = { offset: Number(reply[0]), epoch: String(reply[1]) };
+        // Appended, but our own subscriber may have missed the PUBLISH: deliver it here now.
+        if (this.inFlight.delete(seq) && this.link.status !== 'connected') {
+          this.order.accept({ ...this.publication(request), frame: withPosition(request.frame, { stream: streamOf(request.target), ...position }), position: { stream: streamOf(request.target), ...position } });
+        }
+        return position;
+      },
+      (err: Error) => {
+        this.pending -= 1;
+        // Unknown whether Redis ran it: deliver here unless it already came back, and replay it
+        // later under the same id (the script recognises it if it did run).
+        if (!this.inFlight.delete(seq)) return null;
+        this.deliverLocally(this.publication(request));
+        this.warnings.warn({ err: err.message }, 'publish failed; kept for replay when redis is back');
+        return request.claim ? null : this.keep({ request, seq });
+      },
+    );
+  }
+
+  async claim(claim: IngestClaim): Promise<boolean | null> {
+    if (!this.historyEnabled || this.link.status !== 'connected') return null;
+    try {
+      return (await this.scripts.porticoClaim(this.claimKey(claim.key), claim.occurrence, this.opts.claimTtlMs)) === 1;
+    } catch {
+      return null;
+    }
+  }
+
+  async history(stream: string, since: number, limit: number): Promise<HistoryRead> {
+    if (!this.historyEnabled) throw new Error('history is off (WSS_HISTORY_SIZE=0)');
+    if (this.link.status !== 'connected') throw new Error('redis is not connected');
+    const [top, epoch, raw] = await this.scripts.porticoHistory(this.metaKey(stream), this.streamKey(stream), since, Math.max(0, limit), newEpoch(), this.opts.history.metaTtlMs);
+    return { top: { offset: Number(top), epoch: String(epoch) }, publications: raw.map(toEntry) };
+  }
+
+  onStatusChange(listener: BrokerStatusListener): void {
+    this.link.onStatusChange(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.sweep) clearInterval(this.sweep);
+    await this.link.subscriber.unsubscribe(this.channel);
+    await this.link.close();
+    this.warnings.flush();
+    this.deliver = null;
+  }
+
+  private get client(): Redis {
+    return this.link.publisher.client;
+  }
+
+  private get scripts(): ScriptCommands {
+    return this.client as unknown as ScriptCommands;
+  }
+
+  private metaKey(stream: string): string { return `${this.opts.prefix}h:{${stream}}:m`; }
+  private streamKey(stream: string): string { return `${this.opts.prefix}h:{${stream}}:s`; }
+  private claimKey(key: string): string { return `${this.opts.prefix}claim:${key}`; }
+
+  private publication(request: PublishRequest): Publication {
+    const { target, frame, exclude, ingressAt, type } = request;
+    return { origin: this.opts.instanceId, target, frame, exclude, ingressAt, type };
+  }
+
+  private runPublish(request: PublishRequest, seq: number, replay: boolean): Promise<PublishReply> {
+    const stream = streamOf(request.target);
+    const { size, ttlMs, metaTtlMs } = this.opts.history;
+    const prefix = headerPrefix({ ...this.publication(request), stream }, { nonce: this.nonce, seq, deliveredAtOrigin: replay });
+    const claim = request.claim;
+    return this.scripts.porticoPublish(
+      this.metaKey(stream), this.streamKey(stream), claim ? this.claimKey(claim.key) : this.metaKey(stream),
+      this.channel, prefix, request.frame, JSON.stringify(stream), size, ttlMs, metaTtlMs, newEpoch(),
+      claim ? claim.occurrence : '', this.opts.claimTtlMs, `${this.nonce}:${seq}`, request.exclude ?? '', replay ? '1' : '', replay ? '1' : '',
+      this.opts.instanceId,
+    );
+  }
+
+  private keep(item: Buffered): Promise<null> {
+    this.buffer.push(item);
+    return Promise.resolve(null);
+  }
+
+  /** Send the outage buffer in order, in batches; stop at the first failure (retried on the next reconnect). */
+  private async replay(): Promise<void> {
+    if (this.replaying || this.buffer.size === 0) return;
+    this.replaying = true;
+    const started = this.buffer.size;
+    try {
+      while (this.buffer.size > 0 && this.link.status === 'connected') {
+        const batch = this.buffer.peek(REPLAY_BATCH);
+        const results = await Promise.allSettled(batch.map((item) => this.replayOne(item)));
+        const ok = results.findIndex((r) => r.status === 'rejected');
+        this.buffer.remove(ok < 0 ? batch.length : ok);
+        if (ok >= 0) break;
+      }
+    } finally {
+      this.replaying = false;
+    }
+    this.opts.log.info({ replayed: started - this.buffer.size, left: this.buffer.size }, 'redis is back; messages kept during the outage sent to the other instances');
+    if (this.buffer.size > 0 && this.link.status === 'connected') void this.replay();
+  }
+
+  private async replayOne({ request, seq }: Buffered): Promise<void> {
+    if (this.historyEnabled) {
+      await this.runPublish(request, seq, true);
+      return;
+    }
+    await this.client.publish(this.channel, encodeEnvelope(this.publication(request), { nonce: this.nonce, seq, deliveredAtOrigin: true }));
+  }
+
+  /** Envelopes from the cluster channel, including this instance's own. */
+  private readonly receive = (text: string): void => {
+    const decoded = decodeEnvelope(text);
+    if (!decoded) {
+      this.warnings.warn({ channel: this.channel, bytes: text.length }, 'ignored a bus message this version cannot decode');
+      return;
+    }
+    const { publication } = decoded;
+    if (publication.origin === this.opts.instanceId) {
+      if (decoded.nonce !== this.nonce) {
+        if (!this.duplicateIdWarned) {
+          this.duplicateIdWarned = true;
+          this.opts.log.error({ instance: this.opts.instanceId }, 'another gateway uses this instance id (WSS_INSTANCE_ID); messages between the two are lost');
+        }
+        return;
+      }
+      this.inFlight.delete(decoded.seq);
+    }
+    if (isOwnEcho(publication.origin, decoded.deliveredAtOrigin, this.opts.instanceId)) {
+      // Still advances the stream's position here, so a later gap fill does not deliver it again.
+      if (publication.position) this.order.advance(publication);
+      return;
+    }
+    if (publication.position) this.order.accept(publication);
+    else this.deliverLocally(publication);
+  };
+
+  private deliverLocally(publication: Publication): void {
+    try {
+      this.deliver?.(publication);
+    } catch (err) {
+      this.warnings.warn({ err }, 'local delivery failed');
+    }
+  }
+}
+
+function toEntry([id, fields]: [string, string[]]): HistoryEntry {
+  const entry: HistoryEntry = { offset: Number.parseInt(id, 10), frame: '' };
+  for (let i = 0; i < fields.length; i += 2) {
+    const value = fields[i + 1] ?? '';
+    switch (fields[i]) {
+      case 'd': entry.frame = value; break;
+      case 'o': if (value) entry.origin = value; break;
+      case 'x': if (value) entry.exclude = value; break;
+      case 'l': entry.deliveredAtOrigin = value === '1'; break;
+    }
+  }
+  return entry;
+}
