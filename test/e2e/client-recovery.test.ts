@@ -59,19 +59,19 @@ let seq = 0;
 
 /** Publish one message of `kind` on PorticoEstate's Redis channel, as PHP does; returns its seq. */
 async function publish(kind: Kind): Promise<number> {
-  seq += 1;
+  const n = ++seq;
   const timestamp = new Date().toISOString();
   if (kind === 'bell') {
-    await php.publish('notifications', JSON.stringify({ type: 'notification', message: `bell ${seq}`, kind, seq, timestamp }));
+    await php.publish('notifications', JSON.stringify({ type: 'notification', message: `bell ${n}`, kind, seq: n, timestamp }));
   } else if (kind === 'push') {
     await php.publish('session_messages', JSON.stringify({
       type: 'session_targeted', sessionId: SESSION,
-      data: { type: 'partial_applications_response', data: { error: false, status: 'success', applications: [], count: 0, source: 'server_push', kind, seq } },
+      data: { type: 'partial_applications_response', data: { error: false, status: 'success', applications: [], count: 0, source: 'server_push', kind, seq: n } },
     }));
   } else {
-    await php.publish('room_messages', JSON.stringify({ type: 'room_message', roomId: ENTITY_ROOM, action: 'updated', kind, seq, timestamp }));
+    await php.publish('room_messages', JSON.stringify({ type: 'room_message', roomId: ENTITY_ROOM, action: 'updated', kind, seq: n, timestamp }));
   }
-  return seq;
+  return n;
 }
 
 const kindOf = (m: Msg): Kind | undefined => (m.kind ?? m.data?.kind) as Kind | undefined;
@@ -108,7 +108,10 @@ async function settle(): Promise<Record<Kind, number[]>> {
   await page.waitForFunction((m) => {
     const g = (globalThis as any).__got;
     return ['bell', 'push', 'entity'].every((k, i) => g[k].includes(m[i]));
-  }, markers, WAIT);
+  }, markers, WAIT).catch(async (err: Error) => {
+    const state = await page.evaluate(() => ({ got: (globalThis as any).__got, events: (globalThis as any).__events, state: (globalThis as any).client?.getState() }));
+    throw new Error(`${err.message}; waiting for ${markers.join(',')}; page: ${JSON.stringify(state)}; errors: ${errors.join(' | ')}`);
+  });
   return got();
 }
 
