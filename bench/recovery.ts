@@ -16,10 +16,12 @@ import type { StormResult } from './storm-pool.js';
 export interface StormOptions { clients: number; broadcasts: number; perSession: number }
 export const STORM_FULL: StormOptions = { clients: 10_000, broadcasts: 10, perSession: 10 };
 
-interface FanoutSample { deliveriesPerSecond: number; lost: number; serverCpu: number }
+/** `p50Ms`: publish-to-delivery latency; with a closed loop of `window` broadcasts it bounds the rate when the server is not CPU-bound. */
+interface FanoutSample { deliveriesPerSecond: number; lost: number; serverCpu: number; p50Ms: number }
 
 export interface HistoryFanoutReport {
   connections: number;
+  window: number;
   /** Off and on alternate `rounds` times; the best run of each counts (the machine is shared, interference only slows). */
   rounds: number;
   historyOff: FanoutSample;
@@ -74,7 +76,10 @@ async function fanoutOnce(spec: ServerSpec, redisPort: number, pub: RespPublishe
     const t0 = performance.now();
     const result = await loadgen.fanout({ durationMs: o.fanoutMs, ...flow });
     const s1 = await server.stats(false);
-    return { connections: conn.opened, deliveriesPerSecond: result.deliveriesPerSecond, lost: result.lost, serverCpu: cpuPercent(s0, s1, performance.now() - t0) };
+    return {
+      connections: conn.opened, deliveriesPerSecond: result.deliveriesPerSecond, lost: result.lost,
+      serverCpu: cpuPercent(s0, s1, performance.now() - t0), p50Ms: result.latency.p50Ms,
+    };
   } finally {
     await loadgen.closeAll().catch(() => {});
     await server.stop();
@@ -91,7 +96,7 @@ export async function historyFanout(redisPort: number, loadgen: LoadGenClient, o
       for (const mode of ['off', 'on'] as const) {
         const r = await fanoutOnce(specs[mode], redisPort, pub, loadgen, o);
         runs[mode].push(r);
-        log(`  history ${mode}: ${Math.round(r.deliveriesPerSecond)} deliveries/s (server ${r.serverCpu.toFixed(0)}% CPU, ${r.lost} lost)`);
+        log(`  history ${mode}: ${Math.round(r.deliveriesPerSecond)} deliveries/s, p50 ${r.p50Ms.toFixed(1)} ms (server ${r.serverCpu.toFixed(0)}% CPU, ${r.lost} lost)`);
       }
     }
   } finally {
@@ -101,7 +106,7 @@ export async function historyFanout(redisPort: number, loadgen: LoadGenClient, o
   const { connections, ...historyOn } = best(runs.on);
   const { connections: _off, ...historyOff } = best(runs.off);
   return {
-    connections, rounds, historyOff, historyOn,
+    connections, window: o.fanoutWindow, rounds, historyOff, historyOn,
     samples: { off: runs.off.map((r) => Math.round(r.deliveriesPerSecond)), on: runs.on.map((r) => Math.round(r.deliveriesPerSecond)) },
     ratio: historyOn.deliveriesPerSecond / Math.max(1, historyOff.deliveriesPerSecond),
   };
@@ -157,9 +162,9 @@ const fmt = (h: LatencySummary, key: 'p50Ms' | 'p99Ms'): string => h[key].toFixe
 export function recoveryMarkdown(history: HistoryFanoutReport | null, storm: StormReport | null): string {
   const lines: string[] = [];
   if (history) {
-    lines.push(`| fan-out, ${history.connections} connections | deliveries/s | server CPU % | lost |`, '| --- | --- | --- | --- |',
-      `| history off | ${Math.round(history.historyOff.deliveriesPerSecond)} | ${history.historyOff.serverCpu.toFixed(0)} | ${history.historyOff.lost} |`,
-      `| history on | ${Math.round(history.historyOn.deliveriesPerSecond)} | ${history.historyOn.serverCpu.toFixed(0)} | ${history.historyOn.lost} |`,
+    const row = (name: string, r: FanoutSample) => `| ${name} | ${Math.round(r.deliveriesPerSecond)} | ${r.p50Ms.toFixed(1)} | ${r.serverCpu.toFixed(0)} | ${r.lost} |`;
+    lines.push(`| fan-out, ${history.connections} connections, ${history.window} broadcasts in flight | deliveries/s | p50 ms | server CPU % | lost |`, '| --- | --- | --- | --- | --- |',
+      row('history off', history.historyOff), row('history on', history.historyOn),
       '', `History on ÷ off: **${history.ratio.toFixed(2)}×** (goal ≥ 0.8×), best of ${history.rounds} alternating runs each`
         + ` (off ${history.samples.off.join(', ')}; on ${history.samples.on.join(', ')} deliveries/s).`, '');
   }
@@ -168,6 +173,7 @@ export function recoveryMarkdown(history: HistoryFanoutReport | null, storm: Sto
     lines.push(`| reconnect storm | value |`, '| --- | --- |',
       `| clients on A, killed, reconnecting to B | ${r.clients} |`,
       `| missed per client | ${r.expectedPerClient} (${storm.options.broadcasts} broadcast + ${storm.options.perSession} session) |`,
+      `| time until every client reconnected (handshakes) | ${r.reconnectSeconds.toFixed(2)} s |`,
       `| time until every client recovered | ${r.secondsToAll === null ? `not all: ${r.complete} complete` : `${r.secondsToAll.toFixed(2)} s`} |`,
       `| per-client recovery p50 / p99 / max | ${r.perClientMs.p50Ms.toFixed(0)} / ${r.perClientMs.p99Ms.toFixed(0)} / ${r.perClientMs.maxMs.toFixed(0)} ms |`,
       `| answered recovered:true / answered | ${r.recovered} / ${r.answered} |`,

@@ -5,7 +5,7 @@
  * bench/results/. Then the delivery benchmarks (recovery.ts): fan-out with history on vs off and
  * the reconnect storm, written to bench/results/recovery-<mode>.{json,md}.
  * Options: --only=servers,history,storm (default all)  --servers=portico-ws,uws  --connections=N
- * --storm-clients=N  --history-rounds=N (default 2)  --profile (writes --cpu-prof profiles to bench/results/profiles/)  --out=<dir>
+ * --storm-clients=N  --history-rounds=N (default 2)  --window=N (broadcasts in flight in fan-out)  --profile (writes --cpu-prof profiles to bench/results/profiles/)  --out=<dir>
  * --portico-entry=<main.js of another build> (to compare builds; it must live inside this
  * repository to find node_modules).
  */
@@ -105,6 +105,8 @@ function parseArgs(argv: string[]): RunArgs {
   const parts = (get('only')?.split(',') ?? ['servers', 'history', 'storm']) as Part[];
   const mode: RunReport['mode'] = connections || stormClients || get('servers') ? 'custom' : quick ? 'quick' : 'full';
   const historyRounds = Number(get('history-rounds') ?? 2);
+  const window = get('window');
+  if (window) options.fanoutWindow = Number(window);
   return { mode, options, servers, loadgenCore: 1, outDir, parts, storm, historyRounds, log: (s) => process.stdout.write(`${s}\n`) };
 }
 

@@ -51,6 +51,8 @@ export interface StormResult {
   clients: number;
   reconnected: number;
   reconnectFailures: string[];
+  /** From the first reconnect until every handshake completed (or failed). */
+  reconnectSeconds: number;
   answered: number;
   recovered: number;
   /** Clients whose answer was recovered:true and that got exactly the expected messages, once, without gaps. */
@@ -130,8 +132,9 @@ export class StormPool implements FrameSink {
     const t0 = performance.now();
     this.t0Us = t0 * 1000;
     const failures = await this.openAll(this.clients, args.port, args.concurrency, args.timeoutMs, true);
+    const reconnectSeconds = (performance.now() - t0) / 1000;
     await until(() => this.clients.every((c) => c.answer !== null || !c.conn || c.conn.closed), args.timeoutMs);
-    return this.result(failures, cpu0, t0);
+    return { ...this.result(failures, cpu0, t0), reconnectSeconds };
   }
 
   closeAll(): void {
@@ -222,7 +225,7 @@ export class StormPool implements FrameSink {
     });
   }
 
-  private result(failures: string[], cpu0: NodeJS.CpuUsage, t0: number): StormResult {
+  private result(failures: string[], cpu0: NodeJS.CpuUsage, t0: number): Omit<StormResult, 'reconnectSeconds'> {
     const hist = new Histogram();
     let answered = 0, recovered = 0, complete = 0, messages = 0, duplicates = 0, gaps = 0, missedReported = 0;
     let lastUs = 0;
