@@ -8,6 +8,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CLOSE_CODES, ERROR_CODES } from '../protocol/constants.js';
 import { maskSessionId } from '../protocol/room-ids.js';
 import type { Config } from './config/index.js';
+import { BROADCAST_STREAM } from './broker/broker.js';
 import { Connection } from './connection.js';
 import type { HandlerContext } from './handlers/context.js';
 import { dispatch } from './handlers/index.js';
@@ -87,14 +88,16 @@ export class Transport {
       this.log.debug({ conn: conn.id, code }, 'connection closed');
     });
 
+    this.ctx.recovery.watch(conn);
     const session = sessionFromCookies(req.headers.cookie);
-    if (session) {
-      this.ctx.setSession(conn, session.sessionId, session.type);
-      conn.send(connectionSuccess(conn.sessionRoom));
-    } else {
-      conn.send(sessionIdRequired());
-      conn.send(connectionSuccess(null));
-    }
+    if (session) this.ctx.setSession(conn, session.sessionId, session.type);
+    else conn.send(sessionIdRequired());
+    // The greeting carries where the connection's streams stand (one history read); the
+    // connection's frames are handled after it.
+    conn.handled = this.ctx.recovery.positions([BROADCAST_STREAM, ...(conn.sessionRoom ? [conn.sessionRoom] : [])]).then((positions) => {
+      const greeting = connectionSuccess(conn.sessionRoom);
+      conn.send(positions ? { ...greeting, stream_positions: positions } : greeting);
+    });
     this.log.debug({ conn: conn.id, session: maskSessionId(conn.sessionId), ip: conn.remoteAddress }, 'connection opened');
   }
 

@@ -13,9 +13,11 @@ function confirmation(msg: EntityRef, status: SubscriptionConfirmation['status']
   return { type: 'subscription_confirmation', entityType: msg.entityType, entityId: msg.entityId, status, roomId, timestamp: now() };
 }
 
-export const handleSubscribe: Handler<EntityRef> = (ctx, conn, msg) => {
-  ctx.rooms.join(conn, entityRoomId(msg.entityType, msg.entityId));
-  conn.send(confirmation(msg, 'subscribed'));
+export const handleSubscribe: Handler<EntityRef> = async (ctx, conn, msg) => {
+  const roomId = entityRoomId(msg.entityType, msg.entityId);
+  ctx.rooms.join(conn, roomId);
+  const positions = await ctx.recovery.positions([roomId]);
+  conn.send(positions ? { ...confirmation(msg, 'subscribed'), stream_positions: positions } : confirmation(msg, 'subscribed'));
 };
 
 export const handleUnsubscribe: Handler<EntityRef> = (ctx, conn, msg) => {

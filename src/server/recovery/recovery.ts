@@ -13,7 +13,7 @@ import { prepareFrame } from '../fanout.js';
 import type { Logger } from '../log.js';
 import { now } from '../messages.js';
 import type { RoomRegistry } from '../rooms.js';
-import { RecoveryGate } from './gate.js';
+import { RecoveryGate, WATCH_MS, type LiveSpan } from './gate.js';
 
 export type RecoveryReason = 'not_member' | 'epoch_changed' | 'window_passed' | 'unavailable';
 
@@ -27,6 +27,8 @@ export interface RecoveryResult {
   timestamp: string;
 }
 
+/** Longest a greeting or subscription confirmation waits for its streams' positions. */
+const POSITIONS_TIMEOUT_MS = 500;
 /** How long after a recovery late live duplicates of recovered publications are still filtered. */
 const SETTLE_MS = 5000;
 
@@ -49,6 +51,29 @@ export class Recovery {
     return this.limiter.waiting;
   }
 
+  /** A new connection: note what it gets live until its `recover` comes (gate.ts). */
+  watch(conn: Connection): void {
+    if (!this.broker.historyEnabled) return;
+    const gate = this.gateOf(conn, true);
+    setTimeout(() => gate.stopWatching(), WATCH_MS).unref();
+  }
+
+  /**
+   * Where `streams` stand now, for a connection that just joined them (RECOVERY-WIRE.md
+   * `stream_positions`); undefined without history, a stream left out when it cannot be read.
+   */
+  async positions(streams: string[]): Promise<Record<string, StreamPosition> | undefined> {
+    if (!this.broker.historyEnabled) return undefined;
+    // A hung Redis must not hold a greeting back: after the timeout the stream is left out.
+    const tops = await Promise.all(streams.map((s) => Promise.race([
+      this.broker.history(s, Number.MAX_SAFE_INTEGER, 0).then((r) => r.top, () => null),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), POSITIONS_TIMEOUT_MS).unref()),
+    ])));
+    const out: Record<string, StreamPosition> = {};
+    streams.forEach((s, i) => { const top = tops[i]; if (top) out[s] = top; });
+    return out;
+  }
+
   async recover(conn: Connection, requested: Record<string, StreamPosition>): Promise<RecoveryResult> {
     const streams: Record<string, StreamRecovery> = {};
     const wanted: Array<[string, StreamPosition]> = [];
@@ -57,14 +82,15 @@ export class Recovery {
       else if (!this.broker.historyEnabled) streams[stream] = { recovered: false, missed: 0, reason: 'unavailable', offset: 0, epoch: '' };
       else wanted.push([stream, position]);
     }
-    const gate = (conn.gate ??= new RecoveryGate(() => { if (conn.gate === gate) conn.gate = null; }));
-    for (const [stream] of wanted) gate.hold(stream);
+    const gate = this.gateOf(conn, false);
+    const live = wanted.map(([stream]) => gate.hold(stream));
+    gate.stopWatching();
     const reads = await Promise.all(wanted.map(([stream, position]) =>
       this.limiter.run(() => this.broker.history(stream, position.offset, this.historySize)).catch((err: Error) => err)));
     let missed = 0;
     wanted.forEach(([stream, position], i) => {
       const read = reads[i]!;
-      const outcome = read instanceof Error ? null : judge(position, read);
+      const outcome = read instanceof Error ? null : judge(position, read, live[i] ?? null);
       if (read instanceof Error) this.log.debug({ err: read.message }, 'history unreadable for recover');
       let upTo: StreamPosition | null = null;
       if (outcome !== null && !(read instanceof Error) && outcome.recovered) {
@@ -89,6 +115,13 @@ export class Recovery {
     return { type: 'recovery_result', recovered, missed, streams, timestamp: now() };
   }
 
+  private gateOf(conn: Connection, watch: boolean): RecoveryGate {
+    if (conn.gate !== null) return conn.gate;
+    const gate: RecoveryGate = new RecoveryGate(() => { if (conn.gate === gate) conn.gate = null; }, watch);
+    conn.gate = gate;
+    return gate;
+  }
+
   /** `broadcast` reaches every connection; any other stream only its room's members. */
   private isMember(conn: Connection, stream: string): boolean {
     if (stream === BROADCAST_STREAM) return true;
@@ -99,13 +132,27 @@ export class Recovery {
 
 type Judgement = { recovered: true; missed: HistoryRead['publications'] } | { recovered: false; reason: RecoveryReason };
 
-/** Can the client at `position` be brought to `read.top` from what history keeps? */
-function judge(position: StreamPosition, read: HistoryRead): Judgement {
+/**
+ * Can the client at `position` be brought to `read.top` from what history keeps? It needs every
+ * offset after its own up to the top, except those it already got live since it reconnected.
+ */
+function judge(position: StreamPosition, read: HistoryRead, live: LiveSpan | null): Judgement {
   const { top, publications } = read;
   if (position.epoch !== top.epoch || position.offset > top.offset) return { recovered: false, reason: 'epoch_changed' };
-  const count = top.offset - position.offset;
-  if (count === 0) return { recovered: true, missed: [] };
-  const contiguous = publications.length === count && publications[0]!.offset === position.offset + 1
-    && publications[count - 1]!.offset === top.offset;
-  return contiguous ? { recovered: true, missed: publications } : { recovered: false, reason: 'window_passed' };
+  const from = position.offset + 1;
+  // The offsets needed: [from, top], less the live span [first, last] when it is in this epoch.
+  const ranges: Array<[number, number]> = live !== null && live.first.epoch === top.epoch
+    ? [[from, Math.min(top.offset, live.first.offset - 1)], [Math.max(from, live.last.offset + 1), top.offset]]
+    : [[from, top.offset]];
+  const kept = new Map(publications.map((p) => [p.offset, p]));
+  const missed: HistoryRead['publications'] = [];
+  for (const [low, high] of ranges) {
+    if (high - low + 1 > kept.size) return { recovered: false, reason: 'window_passed' };
+    for (let offset = low; offset <= high; offset++) {
+      const entry = kept.get(offset);
+      if (entry === undefined) return { recovered: false, reason: 'window_passed' };
+      missed.push(entry);
+    }
+  }
+  return { recovered: true, missed };
 }
