@@ -61,8 +61,8 @@ export class LoadGenClient {
   }
   stormPrime(args: { timeoutMs: number }) { return this.call<{ primed: number }>('stormPrime', args); }
   stormWaitClosed(args: { timeoutMs: number }) { return this.call<{ closed: number }>('stormWaitClosed', args); }
-  stormMiss(args: { broadcasts: number; perSession: number; timeoutMs: number }) {
-    return this.call<{ witnessSeen: boolean; witnessBroadcastOffset: number }>('stormMiss', args);
+  stormMiss(args: { broadcasts: number; perSession: number; timeoutMs: number; redisPort: number; burst?: boolean }) {
+    return this.call<{ witnessSeen: boolean; historyComplete: boolean; publishSeconds: number }>('stormMiss', args);
   }
   stormReconnect(args: { port: number; concurrency: number; timeoutMs: number }) { return this.call<StormResult>('stormReconnect', args); }
   stormClose() { return this.call<void>('stormClose'); }

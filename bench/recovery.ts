@@ -13,7 +13,8 @@ import type { BenchOptions } from './scenarios.js';
 import { freePort, SERVERS, startServer, type ProbeStats, type ServerProcess, type ServerSpec } from './server-process.js';
 import type { StormResult } from './storm-pool.js';
 
-export interface StormOptions { clients: number; broadcasts: number; perSession: number }
+/** `burst`: publish the missed messages all at once instead of in slices that history has taken in. */
+export interface StormOptions { clients: number; broadcasts: number; perSession: number; burst?: boolean }
 export const STORM_FULL: StormOptions = { clients: 10_000, broadcasts: 10, perSession: 10 };
 
 /** `p50Ms`: publish-to-delivery latency; with a closed loop of `window` broadcasts it bounds the rate when the server is not CPU-bound. */
@@ -33,11 +34,18 @@ export interface HistoryFanoutReport {
 export interface StormReport {
   options: StormOptions;
   connectedToA: number;
+  /** How long the first connections to A took (same handshakes, no recovery): the baseline for `reconnectSeconds`. */
+  connectSeconds: number;
   primed: number;
+  /** True when, before the reconnects, history held every missed message and B delivered live. */
   survivorCaughtUp: boolean;
+  /** Publishing the missed messages until history held them (B alone appends them: A is dead). */
+  missedPublishSeconds: number;
   result: StormResult;
   redisCpuPercent: number;
-  survivor: { cpuPercent: number; loop: ProbeStats['loop'] };
+  /** CPU the survivor spent per reconnecting client (handshake + recovery), against A's CPU per first connection. */
+  survivor: { cpuPercent: number; cpuMsPerClient: number; loop: ProbeStats['loop'] };
+  connectCpuMsPerClient: number;
 }
 
 const portico = (): ServerSpec => SERVERS.find((s) => s.name === 'portico-ws')!;
@@ -48,8 +56,10 @@ function porticoWith(name: string, extra: Record<string, string>): ServerSpec {
   return { ...base, name, label: name, env: (port, redisPort) => ({ ...base.env(port, redisPort), ...extra }) };
 }
 
+const cpuMs = (a: ProbeStats, b: ProbeStats): number => (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1000;
+
 function cpuPercent(a: ProbeStats, b: ProbeStats, ms: number): number {
-  return ((b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1000 / Math.max(1, ms)) * 100;
+  return (cpuMs(a, b) / Math.max(1, ms)) * 100;
 }
 
 /** Wait until `count` processes subscribed to `notifications`. */
@@ -119,21 +129,27 @@ export async function reconnectStorm(redisPort: number, loadgen: LoadGenClient, 
   const servers: ServerProcess[] = [];
   try {
     const [portA, portB] = [await freePort(), await freePort()];
-    const a = await startServer(porticoWith('storm-a', { WSS_INSTANCE_ID: `storm-a-${runTag}` }), { port: portA, redisPort, core: o.serverCore, nofile: o.nofile });
+    const a = await startServer(porticoWith('storm-a', { WSS_INSTANCE_ID: `storm-a-${runTag}` }), { port: portA, redisPort, core: o.serverCore, nofile: o.nofile, profileDir: o.profileDir });
     servers.push(a);
-    const b = await startServer(porticoWith('storm-b', { WSS_INSTANCE_ID: `storm-b-${runTag}` }), { port: portB, redisPort, core: o.serverCore, nofile: o.nofile });
+    const b = await startServer(porticoWith('storm-b', { WSS_INSTANCE_ID: `storm-b-${runTag}` }), { port: portB, redisPort, core: o.serverCore, nofile: o.nofile, profileDir: o.profileDir });
     servers.push(b);
     await waitSubscribers(pub, 2, 15_000);
     await loadgen.init({ port: portA, path: '/wss', dialect: 'ws', redisPort, runTag });
     const timeoutMs = Math.max(o.timeoutMs, 60_000);
+    const a0 = await a.stats(false);
+    const c0 = performance.now();
     const conn = await loadgen.stormConnect({ port: portA, witnessPort: portB, count: s.clients, concurrency: o.connectConcurrency, timeoutMs: o.timeoutMs, runTag });
-    log(`  storm: ${conn.opened} clients on A${conn.failures.length ? ` (failures: ${conn.failures.join('; ')})` : ''}`);
+    const connectSeconds = (performance.now() - c0) / 1000;
+    const connectCpuMs = cpuMs(a0, await a.stats(false)) / Math.max(1, conn.opened);
+    log(`  storm: ${conn.opened} clients on A in ${connectSeconds.toFixed(2)} s${conn.failures.length ? ` (failures: ${conn.failures.join('; ')})` : ''}`);
     const { primed } = await loadgen.stormPrime({ timeoutMs });
     log(`  storm: ${primed} clients know their positions; killing A`);
     await a.kill();
     await loadgen.stormWaitClosed({ timeoutMs });
-    const caught = await loadgen.stormMiss({ broadcasts: s.broadcasts, perSession: s.perSession, timeoutMs });
-    log(`  storm: ${s.broadcasts} broadcasts + ${s.perSession} per session published while A is down; B caught up: ${caught.witnessSeen}`);
+    const caught = await loadgen.stormMiss({ broadcasts: s.broadcasts, perSession: s.perSession, timeoutMs, redisPort, burst: s.burst });
+    log(`  storm: ${s.broadcasts} broadcasts + ${s.perSession} per session published while A is down${s.burst ? ' (one burst)' : ''} in ${caught.publishSeconds.toFixed(2)} s;`
+      + ` B delivers: ${caught.witnessSeen}, all in history: ${caught.historyComplete}`);
+    if (!caught.witnessSeen || !caught.historyComplete) log(`  storm: B's stderr: ${b.stderrTail().slice(-1500)}`);
     const redis0 = await pub.redisCpuSeconds();
     const b0 = await b.stats(false, true);
     const t0 = performance.now();
@@ -142,9 +158,11 @@ export async function reconnectStorm(redisPort: number, loadgen: LoadGenClient, 
     const b1 = await b.stats(false, true);
     const redis1 = await pub.redisCpuSeconds();
     const report: StormReport = {
-      options: s, connectedToA: conn.opened, primed, survivorCaughtUp: caught.witnessSeen, result,
+      options: s, connectedToA: conn.opened, connectSeconds, primed, survivorCaughtUp: caught.witnessSeen && caught.historyComplete,
+      missedPublishSeconds: caught.publishSeconds, result,
       redisCpuPercent: ((redis1 - redis0) * 1000 / Math.max(1, ms)) * 100,
-      survivor: { cpuPercent: cpuPercent(b0, b1, ms), loop: b1.loop },
+      survivor: { cpuPercent: cpuPercent(b0, b1, ms), cpuMsPerClient: cpuMs(b0, b1) / Math.max(1, result.clients), loop: b1.loop },
+      connectCpuMsPerClient: connectCpuMs,
     };
     log(`  storm: ${result.complete}/${result.clients} recovered completely in ${result.secondsToAll === null ? 'n/a (not all)' : `${result.secondsToAll.toFixed(2)} s`}`
       + ` (per client p50 ${fmt(result.perClientMs, 'p50Ms')} ms, p99 ${fmt(result.perClientMs, 'p99Ms')} ms), ${result.duplicates} duplicates, ${result.gaps} gaps,`
@@ -172,14 +190,15 @@ export function recoveryMarkdown(history: HistoryFanoutReport | null, storm: Sto
     const r = storm.result;
     lines.push(`| reconnect storm | value |`, '| --- | --- |',
       `| clients on A, killed, reconnecting to B | ${r.clients} |`,
-      `| missed per client | ${r.expectedPerClient} (${storm.options.broadcasts} broadcast + ${storm.options.perSession} session) |`,
-      `| time until every client reconnected (handshakes) | ${r.reconnectSeconds.toFixed(2)} s |`,
+      `| missed per client | ${r.expectedPerClient} (${storm.options.broadcasts} broadcast + ${storm.options.perSession} session), in history after ${storm.missedPublishSeconds.toFixed(1)} s: ${storm.survivorCaughtUp} |`,
+      `| time until every client reconnected (handshakes) | ${r.reconnectSeconds.toFixed(2)} s (first connect to A, no recovery: ${storm.connectSeconds.toFixed(2)} s) |`,
       `| time until every client recovered | ${r.secondsToAll === null ? `not all: ${r.complete} complete` : `${r.secondsToAll.toFixed(2)} s`} |`,
       `| per-client recovery p50 / p99 / max | ${r.perClientMs.p50Ms.toFixed(0)} / ${r.perClientMs.p99Ms.toFixed(0)} / ${r.perClientMs.maxMs.toFixed(0)} ms |`,
       `| answered recovered:true / answered | ${r.recovered} / ${r.answered} |`,
       `| duplicates / gaps | ${r.duplicates} / ${r.gaps} |`,
       `| Redis CPU during the storm | ${storm.redisCpuPercent.toFixed(0)} % |`,
-      `| survivor CPU / event-loop delay p99 / max | ${storm.survivor.cpuPercent.toFixed(0)} % / ${storm.survivor.loop.p99Ms} ms / ${storm.survivor.loop.maxMs} ms |`);
+      `| survivor CPU / event-loop delay p99 / max | ${storm.survivor.cpuPercent.toFixed(0)} % / ${storm.survivor.loop.p99Ms} ms / ${storm.survivor.loop.maxMs} ms |`,
+      `| survivor CPU per client (reconnect + recovery) / A's per first connection | ${storm.survivor.cpuMsPerClient.toFixed(2)} ms / ${storm.connectCpuMsPerClient.toFixed(2)} ms |`);
   }
   return lines.join('\n');
 }

@@ -5,7 +5,7 @@
  * bench/results/. Then the delivery benchmarks (recovery.ts): fan-out with history on vs off and
  * the reconnect storm, written to bench/results/recovery-<mode>.{json,md}.
  * Options: --only=servers,history,storm (default all)  --servers=portico-ws,uws  --connections=N
- * --storm-clients=N  --history-rounds=N (default 2)  --window=N (broadcasts in flight in fan-out)  --profile (writes --cpu-prof profiles to bench/results/profiles/)  --out=<dir>
+ * --storm-clients=N  --storm-burst (publish the missed messages in one burst)  --history-rounds=N (default 2)  --window=N (broadcasts in flight in fan-out)  --profile (writes --cpu-prof profiles to bench/results/profiles/)  --out=<dir>
  * --portico-entry=<main.js of another build> (to compare builds; it must live inside this
  * repository to find node_modules).
  */
@@ -101,7 +101,9 @@ function parseArgs(argv: string[]): RunArgs {
   const entry = get('portico-entry');
   if (entry) SERVERS.find((s) => s.name === 'portico-ws')!.args = [path.resolve(entry), 'start'];
   const stormClients = get('storm-clients');
-  const storm: StormOptions = { ...STORM_FULL, clients: stormClients ? Math.min(Number(stormClients), 18_000) : quick ? 2000 : STORM_FULL.clients };
+  const storm: StormOptions = {
+    ...STORM_FULL, clients: stormClients ? Math.min(Number(stormClients), 18_000) : quick ? 2000 : STORM_FULL.clients, burst: argv.includes('--storm-burst'),
+  };
   const parts = (get('only')?.split(',') ?? ['servers', 'history', 'storm']) as Part[];
   const mode: RunReport['mode'] = connections || stormClients || get('servers') ? 'custom' : quick ? 'quick' : 'full';
   const historyRounds = Number(get('history-rounds') ?? 2);

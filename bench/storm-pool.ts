@@ -6,6 +6,7 @@
  * checked in place (offset per stream: duplicate, gap); only the one `recovery_result` per
  * client is parsed as JSON.
  */
+import { Redis } from 'ioredis';
 import { sessionRoomId } from '../src/server/session.js';
 import { Histogram, type LatencySummary } from './lib/histogram.js';
 import { LiteSocket, type FrameSink } from './lib/lite-ws.js';
@@ -14,6 +15,10 @@ import type { RespPublisher } from './lib/resp-publisher.js';
 import { emptyPositionRef, findStreamPosition, recoverFrame, streamIs } from './lib/stream-position.js';
 
 const BROADCAST = Buffer.from('broadcast');
+/** A stream's offset in Redis: field `o` of `<REDIS_PREFIX>h:{<stream>}:m` (src/server/broker/redis.ts, default prefix). */
+const metaKey = (stream: string): string => `portico-ws:h:{${stream}}:m`;
+/** Missed messages published before waiting for history to hold them (below REDIS_MAX_PENDING_PUBLISHES). */
+const SLICE = 2000;
 const RESULT = Buffer.from('"type":"recovery_result"');
 
 interface Tracked { offset: number; epoch: string }
@@ -28,6 +33,7 @@ class StormClient {
   lastB = -1;
   lastS = -1;
   got = 0;
+  gotB = 0;
   duplicates = 0;
   gaps = 0;
   answer: { recovered: boolean; missed: number } | null = null;
@@ -59,6 +65,8 @@ export interface StormResult {
   complete: number;
   expectedPerClient: number;
   messages: number;
+  /** Messages that never came, per stream kind (expected minus received, summed over clients). */
+  missing: { broadcast: number; session: number };
   duplicates: number;
   gaps: number;
   missedReported: number;
@@ -74,6 +82,7 @@ export class StormPool implements FrameSink {
   private readonly ref = emptyPositionRef();
   private phase: 'prime' | 'recover' = 'prime';
   private expected = 0;
+  private expectedB = 0;
   private readonly pendingOpen = new Map<LiteSocket, (reason: string | null) => void>();
   private t0Us = 0;
   private lastWitnessSeq = -1;
@@ -108,21 +117,50 @@ export class StormPool implements FrameSink {
   }
 
   /**
-   * Publish what the clients miss while away (`broadcasts` to all, `perSession` to each), then one
-   * message to the witness's session, and wait until the witness got it: the survivor has taken
-   * in everything published before it, and the witness's copies carry positions.
+   * Publish what the clients miss while away (`broadcasts` to all, `perSession` to each) and wait
+   * until history holds all of it (the survivor appends streams independently, so one stream
+   * being done says nothing about the others). Paced: a slice of `SLICE` messages, then wait for
+   * history to hold them, so the scenario's precondition (every missed message is in history)
+   * holds; `burst` publishes everything at once instead, like a PHP job flooding the channel.
+   * Then one message to the witness's session: its copy arriving says the survivor delivers live.
    */
-  async miss(args: { broadcasts: number; perSession: number; timeoutMs: number }): Promise<{ witnessSeen: boolean; witnessBroadcastOffset: number }> {
+  async miss(args: { broadcasts: number; perSession: number; timeoutMs: number; redisPort: number; burst?: boolean }): Promise<{ witnessSeen: boolean; historyComplete: boolean; publishSeconds: number }> {
     const pub = this.publisher();
+    const redis = new Redis(args.redisPort, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    const t0 = performance.now();
     let seq = 1;
-    for (let i = 0; i < args.perSession; i++) for (const c of this.clients) pub.publish('notifications', sessionPayload(seq++, 0, c.sessionId));
-    for (let i = 0; i < args.broadcasts; i++) pub.publish('notifications', broadcastPayload(seq++, 0));
+    let historyComplete = true;
+    try {
+      const want = new Map<string, number>();
+      const flush = async (): Promise<void> => {
+        if (args.burst) return;
+        historyComplete &&= await historyHolds(redis, want, args.timeoutMs);
+        want.clear();
+      };
+      for (let round = 1; round <= args.perSession; round++) {
+        for (const c of this.clients) {
+          pub.publish('notifications', sessionPayload(seq++, 0, c.sessionId));
+          want.set(c.sessionStream.toString(), c.session!.offset + round);
+          if (want.size >= SLICE) await flush();
+        }
+      }
+      for (let i = 0; i < args.broadcasts; i++) pub.publish('notifications', broadcastPayload(seq++, 0));
+      await flush();
+      want.set('broadcast', this.clients[0]!.broadcast!.offset + args.broadcasts);
+      for (const c of this.clients) want.set(c.sessionStream.toString(), c.session!.offset + args.perSession);
+      historyComplete &&= await historyHolds(redis, want, args.timeoutMs);
+    } finally {
+      redis.disconnect();
+    }
+    const publishSeconds = (performance.now() - t0) / 1000;
     this.lastWitnessSeq = -1;
     const final = seq;
     pub.publish('notifications', sessionPayload(final, 0, this.witness!.sessionId));
     this.expected = args.broadcasts + args.perSession;
+    this.expectedB = args.broadcasts;
     await until(() => this.lastWitnessSeq === final, args.timeoutMs);
-    return { witnessSeen: this.lastWitnessSeq === final, witnessBroadcastOffset: this.witness!.broadcast?.offset ?? -1 };
+    return { witnessSeen: this.lastWitnessSeq === final, historyComplete, publishSeconds };
   }
 
   /** Every client reconnects to `port` (`concurrency` handshakes at a time) and recovers. */
@@ -171,6 +209,7 @@ export class StormPool implements FrameSink {
     if (isBroadcast) client.lastB = Math.max(last, this.ref.offset);
     else client.lastS = Math.max(last, this.ref.offset);
     client.got += 1;
+    if (isBroadcast) client.gotB += 1;
   }
 
   closed(conn: LiteSocket, reason: string): void {
@@ -199,7 +238,7 @@ export class StormPool implements FrameSink {
         if (recover) {
           client.lastB = client.broadcast!.offset;
           client.lastS = client.session!.offset;
-          client.got = client.duplicates = client.gaps = 0;
+          client.got = client.gotB = client.duplicates = client.gaps = 0;
           client.answer = null;
         }
         const conn = LiteSocket.open({ port, path: '/wss', dialect: 'ws', index: client.index, sink: this, cookie: `bookingfrontendsession=${client.sessionId}` });
@@ -229,8 +268,11 @@ export class StormPool implements FrameSink {
     const hist = new Histogram();
     let answered = 0, recovered = 0, complete = 0, messages = 0, duplicates = 0, gaps = 0, missedReported = 0;
     let lastUs = 0;
+    const missing = { broadcast: 0, session: 0 };
     for (const c of this.clients) {
       messages += c.got;
+      missing.broadcast += Math.max(0, this.expectedB - c.gotB);
+      missing.session += Math.max(0, this.expected - this.expectedB - (c.got - c.gotB));
       duplicates += c.duplicates;
       gaps += c.gaps;
       if (!c.answer) continue;
@@ -246,11 +288,27 @@ export class StormPool implements FrameSink {
     const d = process.cpuUsage(cpu0);
     return {
       clients: this.clients.length, reconnected: this.clients.length - failures.length, reconnectFailures: failures.slice(0, 5),
-      answered, recovered, complete, expectedPerClient: this.expected, messages, duplicates, gaps, missedReported,
+      answered, recovered, complete, expectedPerClient: this.expected, messages, missing, duplicates, gaps, missedReported,
       secondsToAll: complete === this.clients.length ? (lastUs - this.t0Us) / 1e6 : null,
       perClientMs: hist.summary(),
       loadgenCpu: ((d.user + d.system) / 1000 / Math.max(1, performance.now() - t0)) * 100,
     };
+  }
+}
+
+/** Poll until each stream's offset in Redis reached `want` (stream -> offset); false on timeout. */
+async function historyHolds(redis: Redis, want: Map<string, number>, timeoutMs: number): Promise<boolean> {
+  const left = new Map(want);
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const pipeline = redis.pipeline();
+    for (const stream of left.keys()) pipeline.hget(metaKey(stream), 'o');
+    const offsets = (await pipeline.exec()) ?? [];
+    let i = 0;
+    for (const [stream, offset] of [...left]) if (Number(offsets[i++]?.[1] ?? 0) >= offset) left.delete(stream);
+    if (left.size === 0) return true;
+    if (performance.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
