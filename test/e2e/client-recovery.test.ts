@@ -21,6 +21,8 @@ import { buildClientAssets, launchChromium, openGatewayPage, WAIT, watchErrors }
 const SESSION = 'recoverySession0123456789ab';
 const SESSION_ROOM = sessionRoomId(SESSION);
 const ENTITY_ROOM = 'entity_resource_42';
+/** An entity room the page joins late and gets no message in before the cut. */
+const FRESH_ROOM = 'entity_resource_43';
 const HISTORY_SIZE = 20;
 const KINDS = ['bell', 'push', 'entity'] as const;
 type Kind = (typeof KINDS)[number];
@@ -32,7 +34,7 @@ const HOST_PAGE = `<!doctype html><html><head><meta charset="utf-8"><link rel="i
   for (const name of ['connected', 'disconnected', 'recovered', 'resync']) {
     window.addEventListener('portico:' + name, (e) => window.__events.push({ name, detail: e.detail }));
   }
-  window.__got = { bell: [], push: [], entity: [] };
+  window.__got = { bell: [], push: [], entity: [], fresh: [] };
 </script>
 <script src="/client.js"></script>
 <script>
@@ -58,7 +60,7 @@ let errors: string[];
 let seq = 0;
 
 /** Publish one message of `kind` on PorticoEstate's Redis channel, as PHP does; returns its seq. */
-async function publish(kind: Kind): Promise<number> {
+async function publish(kind: Kind | 'fresh'): Promise<number> {
   const n = ++seq;
   const timestamp = new Date().toISOString();
   if (kind === 'bell') {
@@ -69,7 +71,8 @@ async function publish(kind: Kind): Promise<number> {
       data: { type: 'partial_applications_response', data: { error: false, status: 'success', applications: [], count: 0, source: 'server_push', kind, seq: n } },
     }));
   } else {
-    await php.publish('room_messages', JSON.stringify({ type: 'room_message', roomId: ENTITY_ROOM, action: 'updated', kind, seq: n, timestamp }));
+    const roomId = kind === 'fresh' ? FRESH_ROOM : ENTITY_ROOM;
+    await php.publish('room_messages', JSON.stringify({ type: 'room_message', roomId, action: 'updated', kind, seq: n, timestamp }));
   }
   return n;
 }
@@ -242,4 +245,21 @@ test('history flushed during the gap (FLUSHALL): recovered false and portico:res
   assert.deepEqual(next, { recovered: true, missed: 3 });
   assertOnceInOrder(await got(), earlier, sent, await settle());
   assert.deepEqual(errors.filter((e) => !e.includes('WebSocket connection to')), [], 'only the expected failed-connection errors while cut');
+});
+
+test('a room the page never got a message in before the cut is recovered too (its position came with the subscription)', async () => {
+  witness.send({ type: 'subscribe', entityType: 'resource', entityId: 43 });
+  await witness.ofType('subscription_confirmation');
+  await page.evaluate(() => (globalThis as any).client.subscribe('resource', 43));
+  await page.waitForFunction((room) => room in (globalThis as any).client.getStreamPositions(), FRESH_ROOM, WAIT);
+  const recoveredBefore = (await events('recovered')).length;
+  const disconnects = (await events('disconnected')).length;
+  proxy.cut();
+  await waitEvents('disconnected', disconnects + 1);
+  const sent = [await publish('fresh'), await publish('fresh'), await publish('fresh')];
+  await witnessed(sent);
+  proxy.restore();
+  const [detail] = (await waitEvents('recovered', recoveredBefore + 1)).slice(recoveredBefore);
+  assert.deepEqual(detail, { recovered: true, missed: 3 });
+  assert.deepEqual(await page.evaluate(() => (globalThis as any).__got.fresh), sent);
 });
