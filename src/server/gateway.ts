@@ -130,7 +130,7 @@ export class Gateway {
 
   /** Start every part and listen. Resolves with the bound address. */
   async start(): Promise<AddressInfo> {
-    await this.broker.start(this.relay.deliver);
+    await this.broker.start(this.relay.deliver, this.relay.hasMembers);
     await this.spool?.start();
     for (const source of this.ingressSources) await source.start(this.ingress);
     this.heartbeat.start();

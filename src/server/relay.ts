@@ -2,7 +2,7 @@
  * Outbound deliveries: serialise once, publish through the broker, and (as the broker's deliver
  * function) write the frame to the matching local connections.
  */
-import type { Broker, BrokerTarget, IngestClaim, Publication, StreamPosition } from './broker/broker.js';
+import { targetOf, type Broker, type BrokerTarget, type IngestClaim, type Publication, type StreamPosition } from './broker/broker.js';
 import type { Connection } from './connection.js';
 import { prepareFrame } from './fanout.js';
 import type { RoomRegistry } from './rooms.js';
@@ -58,6 +58,12 @@ export class Relay {
       if (conn.sendPrepared(prepared)) sent += 1;
     }
     this.onDelivered(publication, sent);
+  };
+
+  /** Whether a stream has members here (the broker catches those up after an outage). */
+  readonly hasMembers = (stream: string): boolean => {
+    const target = targetOf(stream);
+    return target.kind === 'all' ? this.connections.size > 0 : this.rooms.has(target.roomId);
   };
 
   private local(target: BrokerTarget, message: object, ingressAt = Date.now(), claim?: IngestClaim): void {

@@ -64,6 +64,8 @@ export interface HistoryRead {
 
 export type BrokerStatus = 'disabled' | 'connecting' | 'connected' | 'disconnected';
 export type DeliverFn = (publication: Publication) => void;
+/** Whether a stream has members on this instance (worth catching up on after an outage). */
+export type MembershipFn = (stream: string) => boolean;
 export type BrokerStatusListener = (from: BrokerStatus, to: BrokerStatus) => void;
 
 /** Messages an instance accepted while it could not reach the other instances (WSS_OUTAGE_BUFFER). */
@@ -75,7 +77,7 @@ export interface Broker {
   /** False when WSS_HISTORY_SIZE is 0: no positions, no recovery. */
   readonly historyEnabled: boolean;
   /** Begin delivering: publications of this and other instances go to `deliver`, in stream order. */
-  start(deliver: DeliverFn): Promise<void>;
+  start(deliver: DeliverFn, hasMembers?: MembershipFn): Promise<void>;
   /**
    * Publish to every instance (this one included) once. Resolves with the position when the
    * publication entered history, null when it has none (history off, Redis down, a claim another

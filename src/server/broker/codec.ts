@@ -8,7 +8,8 @@
  * `o` origin instance, `n` the publishing process's nonce (spots two instances sharing one id),
  * `d` the publication's sequence number at its origin (with `n`: its id), `t` the message type,
  * `r` room id (absent: every connection), `x` excluded connection, `i` ingress time in ms,
- * `l` 1 when the origin already delivered it to its own clients, and for a publication in history
+ * `l` 1 when the origin already delivered it to its own clients, `c` a legacy message's claim,
+ * and for a publication in history
  * `s`/`q`/`e` its stream, offset and epoch. The Redis publish script appends `q` and `e` itself
  * (it assigns them), which is why the header is built as an open prefix.
  */
@@ -17,7 +18,7 @@ import type { Publication, StreamPoint } from './broker.js';
 const MAGIC = 'PWS1 ';
 
 interface Header {
-  o: string; n: string; d?: number; t?: string; r?: string; x?: string; i?: number; l?: 1;
+  o: string; n: string; d?: number; t?: string; r?: string; x?: string; i?: number; l?: 1; c?: string;
   s?: string; q?: number; e?: string;
 }
 
@@ -26,6 +27,8 @@ export interface EnvelopeMeta {
   seq: number;
   /** The origin delivered it to its own clients already. */
   deliveredAtOrigin: boolean;
+  /** For a legacy-channel message: its claim (`key:occurrence`), which every instance can name. */
+  claim?: string;
 }
 
 export interface DecodedEnvelope extends EnvelopeMeta { publication: Publication }
@@ -41,6 +44,7 @@ export function headerPrefix(publication: Omit<Publication, 'frame' | 'position'
   if (publication.exclude !== undefined) header.x = publication.exclude;
   if (publication.ingressAt !== undefined) header.i = publication.ingressAt;
   if (meta.deliveredAtOrigin) header.l = 1;
+  if (meta.claim !== undefined) header.c = meta.claim;
   if (publication.stream !== undefined) header.s = publication.stream;
   const json = JSON.stringify(header);
   return `${MAGIC}${json.slice(0, -1)}`;
@@ -76,7 +80,9 @@ export function decodeEnvelope(text: string): DecodedEnvelope | null {
   if (header.s !== undefined && header.q !== undefined && header.e !== undefined) {
     publication.position = { stream: header.s, offset: header.q, epoch: header.e } satisfies StreamPoint;
   }
-  return { publication, nonce: header.n, seq: header.d ?? 0, deliveredAtOrigin: header.l === 1 };
+  const decoded: DecodedEnvelope = { publication, nonce: header.n, seq: header.d ?? 0, deliveredAtOrigin: header.l === 1 };
+  if (header.c !== undefined) decoded.claim = header.c;
+  return decoded;
 }
 
 function isHeader(h: unknown): h is Header {
@@ -84,7 +90,7 @@ function isHeader(h: unknown): h is Header {
   const v = h as Record<string, unknown>;
   return typeof v.o === 'string' && typeof v.n === 'string'
     && optional(v.d, 'number') && optional(v.t, 'string') && optional(v.r, 'string') && optional(v.x, 'string')
-    && optional(v.i, 'number') && optional(v.l, 'number') && optional(v.s, 'string') && optional(v.q, 'number') && optional(v.e, 'string');
+    && optional(v.i, 'number') && optional(v.l, 'number') && optional(v.c, 'string') && optional(v.s, 'string') && optional(v.q, 'number') && optional(v.e, 'string');
 }
 
 function optional(value: unknown, type: 'string' | 'number'): boolean {

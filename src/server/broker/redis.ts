@@ -20,7 +20,7 @@ import type { RedisLink } from '../redis/link.js';
 import { ThrottledLog } from '../redis/throttled-log.js';
 import {
   isOwnEcho, streamOf, withPosition,
-  type Broker, type BrokerStatus, type BrokerStatusListener, type DeliverFn, type HistoryEntry, type HistoryRead, type IngestClaim,
+  type Broker, type BrokerStatus, type MembershipFn, type BrokerStatusListener, type DeliverFn, type HistoryEntry, type HistoryRead, type IngestClaim,
   type OutageStats, type Publication, type PublishRequest, type StreamPosition,
 } from './broker.js';
 import { decodeEnvelope, encodeEnvelope, headerPrefix } from './codec.js';
@@ -54,9 +54,18 @@ interface ScriptCommands {
 }
 
 const REPLAY_BATCH = 200;
+/**
+ * A publication not back from Redis after this long is delivered to this instance's clients
+ * anyway (Redis hangs; detecting that takes up to two REDIS_LIVENESS_MS); its copy coming back
+ * later is then skipped here.
+ */
+export const LOCAL_FALLBACK_MS = 1000;
+
+interface InFlight { request: PublishRequest; sentAt: number; deliveredHere: boolean }
 
 export class RedisBroker implements Broker {
   private deliver: DeliverFn | null = null;
+  private hasMembers: MembershipFn = () => true;
   private pending = 0;
   private seq = 0;
   /** Distinguishes this process from another instance misconfigured with the same instance id. */
@@ -66,8 +75,13 @@ export class RedisBroker implements Broker {
   private readonly channel: string;
   private readonly buffer: OutageBuffer;
   private readonly order: StreamOrder;
-  /** History-on publications sent to Redis and not yet seen coming back, by sequence number. */
-  private readonly inFlight = new Map<number, PublishRequest>();
+  /** History-on publications sent to Redis and not yet seen coming back, by sequence number (oldest first). */
+  private readonly inFlight = new Map<number, InFlight>();
+  /** Claims of legacy messages this instance delivered itself while Redis hung (their copy from the winner is skipped). */
+  private readonly claimsDeliveredHere = new Set<string>();
+  /** Sequence numbers delivered here by the fallback whose reply came before their copy did. */
+  private readonly copiesToSkip = new Set<number>();
+  private fallback: NodeJS.Timeout | null = null;
   private replaying = false;
   private sweep: NodeJS.Timeout | null = null;
 
@@ -80,8 +94,11 @@ export class RedisBroker implements Broker {
     client.defineCommand('porticoPublish', { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
     client.defineCommand('porticoHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
     client.defineCommand('porticoClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
-    link.onStatusChange((_from, to) => {
-      if (to === 'connected') void this.replay();
+    link.onStatusChange((from, to) => {
+      if (to !== 'connected') return;
+      void this.replay();
+      // What the other instances published while this one's subscriber was away.
+      if (from === 'disconnected' && this.historyEnabled) this.order.catchUp((stream) => this.hasMembers(stream));
     });
   }
 
@@ -102,12 +119,15 @@ export class RedisBroker implements Broker {
     return { buffered: this.buffer.size, dropped: this.buffer.dropped, replayed: this.buffer.replayed };
   }
 
-  async start(deliver: DeliverFn): Promise<void> {
+  async start(deliver: DeliverFn, hasMembers: MembershipFn = () => true): Promise<void> {
     this.deliver = deliver;
+    this.hasMembers = hasMembers;
     await this.link.subscriber.subscribe(this.channel, this.receive);
     await this.link.open();
     this.sweep = setInterval(() => this.order.sweep(this.opts.history.metaTtlMs), Math.min(this.opts.history.metaTtlMs, 60_000));
     this.sweep.unref();
+    this.fallback = setInterval(() => this.deliverOverdue(), LOCAL_FALLBACK_MS / 4);
+    this.fallback.unref();
   }
 
   publish(request: PublishRequest): Promise<StreamPosition | null> {
@@ -130,31 +150,63 @@ export class RedisBroker implements Broker {
       return request.claim ? Promise.resolve(null) : this.keep({ request, seq });
     }
     this.pending += 1;
-    this.inFlight.set(seq, request);
+    this.inFlight.set(seq, { request, sentAt: Date.now(), deliveredHere: false });
     return this.runPublish(request, seq, false).then(
       (reply) => {
-        this.pending -= 1;
-        if (reply === null) {
-          this.inFlight.delete(seq);
-          return null;
-        }
+        this.settled();
+        const entry = this.takeInFlight(seq);
+        if (reply === null) return null;
+        const stream = streamOf(request.target);
         const position = { offset: Number(reply[0]), epoch: String(reply[1]) };
+        if (entry?.deliveredHere && this.link.status === 'connected') {
+          if (this.copiesToSkip.size > 10_000) this.copiesToSkip.clear();
+          this.copiesToSkip.add(seq);
+        }
         // Appended, but our own subscriber may have missed the PUBLISH: deliver it here now.
-        if (this.inFlight.delete(seq) && this.link.status !== 'connected') {
-          this.order.accept({ ...this.publication(request), frame: withPosition(request.frame, { stream: streamOf(request.target), ...position }), position: { stream: streamOf(request.target), ...position } });
+        if (entry && this.link.status !== 'connected') {
+          const positioned = { ...this.publication(request), frame: withPosition(request.frame, { stream, ...position }), position: { stream, ...position } };
+          if (entry.deliveredHere) this.order.advance(positioned);
+          else this.order.accept(positioned);
         }
         return position;
       },
       (err: Error) => {
-        this.pending -= 1;
+        this.settled();
         // Unknown whether Redis ran it: deliver here unless it already came back, and replay it
         // later under the same id (the script recognises it if it did run).
-        if (!this.inFlight.delete(seq)) return null;
-        this.deliverLocally(this.publication(request));
+        const entry = this.takeInFlight(seq);
+        if (!entry) return null;
+        if (!entry.deliveredHere) this.deliverLocally(this.publication(request));
         this.warnings.warn({ err: err.message }, 'publish failed; kept for replay when redis is back');
         return request.claim ? null : this.keep({ request, seq });
       },
     );
+  }
+
+  /** A publish got its reply: when the backlog is gone, send what was kept meanwhile. */
+  private settled(): void {
+    this.pending -= 1;
+    if (this.pending === 0 && this.buffer.size > 0 && this.link.status === 'connected') void this.replay();
+  }
+
+  private takeInFlight(seq: number): InFlight | undefined {
+    const entry = this.inFlight.get(seq);
+    this.inFlight.delete(seq);
+    return entry;
+  }
+
+  /** Deliver here what Redis has not answered for LOCAL_FALLBACK_MS (see there). */
+  private deliverOverdue(): void {
+    const due = Date.now() - LOCAL_FALLBACK_MS;
+    for (const entry of this.inFlight.values()) {
+      if (entry.sentAt > due) break;
+      if (entry.deliveredHere) continue;
+      entry.deliveredHere = true;
+      // Bounded: a claim whose copy never comes back (every script was lost) is forgotten in time.
+      if (this.claimsDeliveredHere.size > 10_000) this.claimsDeliveredHere.clear();
+      if (entry.request.claim) this.claimsDeliveredHere.add(claimId(entry.request.claim));
+      this.deliverLocally(this.publication(entry.request));
+    }
   }
 
   async claim(claim: IngestClaim): Promise<boolean | null> {
@@ -179,6 +231,7 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
+    if (this.fallback) clearInterval(this.fallback);
     await this.link.subscriber.unsubscribe(this.channel);
     await this.link.close();
     this.warnings.flush();
@@ -205,7 +258,9 @@ export class RedisBroker implements Broker {
   private runPublish(request: PublishRequest, seq: number, replay: boolean): Promise<PublishReply> {
     const stream = streamOf(request.target);
     const { size, ttlMs, metaTtlMs } = this.opts.history;
-    const prefix = headerPrefix({ ...this.publication(request), stream }, { nonce: this.nonce, seq, deliveredAtOrigin: replay });
+    const prefix = headerPrefix({ ...this.publication(request), stream }, {
+      nonce: this.nonce, seq, deliveredAtOrigin: replay, ...(request.claim ? { claim: claimId(request.claim) } : {}),
+    });
     const claim = request.claim;
     return this.scripts.porticoPublish(
       this.metaKey(stream), this.streamKey(stream), claim ? this.claimKey(claim.key) : this.metaKey(stream),
@@ -264,7 +319,12 @@ export class RedisBroker implements Broker {
         }
         return;
       }
-      this.inFlight.delete(decoded.seq);
+      const entry = this.takeInFlight(decoded.seq);
+      if (entry?.deliveredHere || this.copiesToSkip.delete(decoded.seq)) decoded.deliveredAtOrigin = true;
+    }
+    if (decoded.claim !== undefined && this.claimsDeliveredHere.delete(decoded.claim)) {
+      if (publication.position) this.order.advance(publication);
+      return;
     }
     if (isOwnEcho(publication.origin, decoded.deliveredAtOrigin, this.opts.instanceId)) {
       // Still advances the stream's position here, so a later gap fill does not deliver it again.
@@ -283,6 +343,8 @@ export class RedisBroker implements Broker {
     }
   }
 }
+
+const claimId = (claim: IngestClaim): string => `${claim.key}:${claim.occurrence}`;
 
 function toEntry([id, fields]: [string, string[]]): HistoryEntry {
   const entry: HistoryEntry = { offset: Number.parseInt(id, 10), frame: '' };

@@ -57,16 +57,19 @@ export class StreamOrder {
       state.held.push(item);
       return;
     }
-    if (!state || state.epoch !== pos.epoch) {
+    if (!state) {
       this.remember(pos.stream, pos.offset, pos.epoch);
-    } else if (pos.offset <= state.offset) {
+    } else if (state.epoch !== pos.epoch && pos.offset === 1) {
+      this.remember(pos.stream, pos.offset, pos.epoch); // history was lost; a new epoch begins
+    } else if (state.epoch === pos.epoch && pos.offset <= state.offset) {
       return; // already delivered here
-    } else if (pos.offset === state.offset + 1) {
+    } else if (state.epoch === pos.epoch && pos.offset === state.offset + 1) {
       state.offset = pos.offset;
       state.seenAt = Date.now();
     } else {
+      // Missing offsets (or the first ones of a new epoch): read them, hold the stream meanwhile.
       state.held = [item];
-      void this.fill(pos.stream, state);
+      void this.fill(pos.stream, state, pos);
       return;
     }
     if (!item.silent) this.deliver(p);
@@ -81,18 +84,38 @@ export class StreamOrder {
     this.streams.set(stream, { offset, epoch, seenAt: Date.now(), held: null });
   }
 
-  private async fill(stream: string, state: StreamState): Promise<void> {
-    const first = state.held![0]!.publication.position!;
-    const missing = first.offset - state.offset - 1;
+  /**
+   * After this instance's subscriber was away (Redis restarted, a network blip): read what each
+   * stream with local members got meanwhile and deliver it, in order.
+   */
+  catchUp(hasMembers: (stream: string) => boolean): void {
+    for (const [stream, state] of this.streams) {
+      if (state.held || !hasMembers(stream)) continue;
+      state.held = [];
+      void this.fill(stream, state, null);
+    }
+  }
+
+  /** Deliver what history holds after `state` and before `upTo` (null: up to its top), then what was held. */
+  private async fill(stream: string, state: StreamState, upTo: StreamPosition | null): Promise<void> {
     try {
+      const sameEpoch = upTo === null || upTo.epoch === state.epoch;
+      const since = sameEpoch ? state.offset : 0;
+      const missing = upTo === null ? this.maxGap : upTo.offset - since - 1;
       if (missing > this.maxGap) throw new Error(`gap of ${missing} is beyond the kept history`);
-      const read = await this.read(stream, state.offset, missing);
-      if (read.top.epoch === state.epoch) {
+      let read = await this.read(stream, since, missing);
+      // Catching up and the stream is in a new epoch: all of that epoch is new here.
+      if (upTo === null && read.top.epoch !== state.epoch && since > 0) read = await this.read(stream, 0, missing);
+      const epoch = read.top.epoch;
+      // The read is usable when it is in the epoch the stream is in here, or in the new epoch this instance has seen nothing of.
+      if (epoch === (upTo?.epoch ?? epoch) && (epoch === state.epoch || since === 0 || upTo === null)) {
+        const from = epoch === state.epoch ? state.offset : 0;
         for (const entry of read.publications) {
-          if (entry.offset <= state.offset || entry.offset >= first.offset) continue;
+          if (entry.offset <= from || (upTo !== null && entry.offset >= upTo.offset)) continue;
           state.offset = entry.offset;
+          state.epoch = epoch;
           if (isOwnEcho(entry.origin ?? '', entry.deliveredAtOrigin ?? false, this.instanceId)) continue;
-          const publication: Publication = { origin: entry.origin ?? '', target: targetOf(stream), frame: entry.frame, position: { stream, offset: entry.offset, epoch: state.epoch } };
+          const publication: Publication = { origin: entry.origin ?? '', target: targetOf(stream), frame: entry.frame, position: { stream, offset: entry.offset, epoch } };
           if (entry.exclude) publication.exclude = entry.exclude;
           this.deliver(publication);
         }
@@ -102,8 +125,10 @@ export class StreamOrder {
     }
     const held = state.held!;
     state.held = null;
-    state.epoch = first.epoch;
-    state.offset = first.offset - 1;
+    if (upTo !== null) {
+      state.epoch = upTo.epoch;
+      state.offset = upTo.offset - 1;
+    }
     for (const item of held) this.order(item);
   }
 }
