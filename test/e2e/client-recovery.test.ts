@@ -181,69 +181,58 @@ function assertOnceInOrder(atRecovered: Record<Kind, number[]>, earlier: Record<
   }
 }
 
-test('a cut and restored connection to the same instance: the gap arrives once, in order, and portico:recovered says true', async () => {
+/** Restore the proxy (towards another gateway when given) and return the next portico:recovered detail. */
+async function restoreAndWaitRecovered(targetPort?: number): Promise<any> {
+  const before = (await events('recovered')).length;
+  proxy.restore(targetPort);
+  return (await waitEvents('recovered', before + 1))[before];
+}
+
+/** Cut, publish `perKind` of each kind, restore: recovered:true, every message once and in order. */
+async function recoveredRound(perKind: Record<Kind, number>, targetPort?: number): Promise<void> {
   const earlier = await got();
-  const recoveredBefore = (await events('recovered')).length;
-  const sent = await gap({ bell: 4, push: 3, entity: 5 });
-  proxy.restore();
-  const [detail] = (await waitEvents('recovered', recoveredBefore + 1)).slice(recoveredBefore);
-  assert.deepEqual(detail, { recovered: true, missed: 12 });
+  const sent = await gap(perKind);
+  const detail = await restoreAndWaitRecovered(targetPort);
+  assert.deepEqual(detail, { recovered: true, missed: Object.values(perKind).reduce((a, b) => a + b, 0) });
+  assertOnceInOrder(await got(), earlier, sent, await settle());
+}
+
+test('a cut and restored connection to the same instance: the gap arrives once, in order, and portico:recovered says true', async () => {
+  await recoveredRound({ bell: 4, push: 3, entity: 5 });
   assert.equal((await events('resync')).length, 0);
-  const shown = await got();
-  assertOnceInOrder(shown, earlier, sent, await settle());
 });
 
 test('a reconnect landing on the other instance recovers the same way', async () => {
-  const earlier = await got();
-  const recoveredBefore = (await events('recovered')).length;
-  const sent = await gap({ bell: 5, push: 5, entity: 2 });
-  proxy.restore(b.port);
-  const [detail] = (await waitEvents('recovered', recoveredBefore + 1)).slice(recoveredBefore);
-  assert.deepEqual(detail, { recovered: true, missed: 12 });
+  await recoveredRound({ bell: 5, push: 5, entity: 2 }, b.port);
   assert.equal(b.gateway.connections.size, 1, 'the page is on instance b now');
   assert.equal(a.gateway.connections.size, 1, 'only the witness is left on a');
-  assertOnceInOrder(await got(), earlier, sent, await settle());
   assert.equal((await events('resync')).length, 0);
 });
 
 test('more missed than history keeps: recovered false and portico:resync naming the stream', async () => {
-  const recoveredBefore = (await events('recovered')).length;
   // Redis trims a stream approximately (whole nodes of 100 entries), so go well past the size.
   await gap({ bell: HISTORY_SIZE + 150, push: 1, entity: 1 });
-  proxy.restore();
-  const [detail] = (await waitEvents('recovered', recoveredBefore + 1)).slice(recoveredBefore);
+  const detail = await restoreAndWaitRecovered();
   assert.equal(detail.recovered, false);
   const resync = (await waitEvents('resync', 1)).at(-1);
   assert.deepEqual(resync.streams, ['broadcast'], 'only the broadcast stream lost messages');
   // The next cut starts from where the stream is now: recovered again.
-  const earlier = await got();
-  const sent = await gap({ bell: 2, push: 2, entity: 2 });
-  proxy.restore();
-  const [next] = (await waitEvents('recovered', recoveredBefore + 2)).slice(recoveredBefore + 1);
-  assert.deepEqual(next, { recovered: true, missed: 6 });
-  assertOnceInOrder(await got(), earlier, sent, await settle());
+  await recoveredRound({ bell: 2, push: 2, entity: 2 });
 });
 
 test('history flushed during the gap (FLUSHALL): recovered false and portico:resync', async () => {
-  const recoveredBefore = (await events('recovered')).length;
   const resyncBefore = (await events('resync')).length;
   await gap({ bell: 2, push: 2, entity: 2 });
   await php.flushall();
   const after = await Promise.all(KINDS.map((k) => publish(k))); // new epochs
   await witnessed(after);
-  proxy.restore();
-  const [detail] = (await waitEvents('recovered', recoveredBefore + 1)).slice(recoveredBefore);
+  const detail = await restoreAndWaitRecovered();
   assert.equal(detail.recovered, false);
   const resync = (await waitEvents('resync', resyncBefore + 1)).at(-1);
   assert.deepEqual([...resync.streams].sort(), ['broadcast', ENTITY_ROOM, SESSION_ROOM].sort());
   // Live traffic goes on in the new epochs, and a later cut recovers from them.
   await settle();
-  const earlier = await got();
-  const sent = await gap({ bell: 1, push: 1, entity: 1 });
-  proxy.restore();
-  const [next] = (await waitEvents('recovered', recoveredBefore + 2)).slice(recoveredBefore + 1);
-  assert.deepEqual(next, { recovered: true, missed: 3 });
-  assertOnceInOrder(await got(), earlier, sent, await settle());
+  await recoveredRound({ bell: 1, push: 1, entity: 1 });
   assert.deepEqual(errors.filter((e) => !e.includes('WebSocket connection to')), [], 'only the expected failed-connection errors while cut');
 });
 
@@ -252,14 +241,11 @@ test('a room the page never got a message in before the cut is recovered too (it
   await witness.ofType('subscription_confirmation');
   await page.evaluate(() => (globalThis as any).client.subscribe('resource', 43));
   await page.waitForFunction((room) => room in (globalThis as any).client.getStreamPositions(), FRESH_ROOM, WAIT);
-  const recoveredBefore = (await events('recovered')).length;
   const disconnects = (await events('disconnected')).length;
   proxy.cut();
   await waitEvents('disconnected', disconnects + 1);
   const sent = [await publish('fresh'), await publish('fresh'), await publish('fresh')];
   await witnessed(sent);
-  proxy.restore();
-  const [detail] = (await waitEvents('recovered', recoveredBefore + 1)).slice(recoveredBefore);
-  assert.deepEqual(detail, { recovered: true, missed: 3 });
+  assert.deepEqual(await restoreAndWaitRecovered(), { recovered: true, missed: 3 });
   assert.deepEqual(await page.evaluate(() => (globalThis as any).__got.fresh), sent);
 });
