@@ -73,6 +73,8 @@ test('recover on another instance: missed session, entity and broadcast messages
     for (let i = 0; i < 3; i++) await php.publish('room_messages', JSON.stringify({ roomId: 'entity_resource_7', type: 'entity_update', n: i }));
     other.send({ type: 'chat', message: 'gap chat' });
     await other.next((m) => m.message === 'gap broadcast 4', 5000);
+    const top = async (stream: string) => Number(await php.call('hget', `${A.config.redis.prefix}h:{${stream}}:m`, 'o'));
+    await waitFor(async () => (await top('broadcast')) === known.broadcast!.offset + 6, 'the chat appended too');
 
     const { client, result, before } = await reconnect(B.url, known);
     second = client;

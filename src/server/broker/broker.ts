@@ -50,8 +50,10 @@ export interface Publication {
 export interface HistoryEntry {
   offset: number;
   frame: string;
-  /** Who published it, whom it excluded, and whether its origin delivered it itself (Redis only). */
+  /** Who published it (and its id there), whom it excluded, whether its origin delivered it itself, its legacy claim (Redis only). */
   origin?: string;
+  id?: string;
+  claim?: string;
   exclude?: string;
   deliveredAtOrigin?: boolean;
 }

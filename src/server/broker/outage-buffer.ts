@@ -22,9 +22,12 @@ export class OutageBuffer {
     return this.items.length;
   }
 
+  /** Kept in sequence order (the order the origin accepted them), whatever order they fail in. */
   push(item: Buffered): void {
     if (this.items.length < this.limit) {
-      this.items.push(item);
+      let at = this.items.length;
+      while (at > 0 && this.items[at - 1]!.seq > item.seq) at--;
+      this.items.splice(at, 0, item);
       return;
     }
     this.dropped += 1;

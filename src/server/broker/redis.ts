@@ -26,6 +26,7 @@ import {
 import { decodeEnvelope, encodeEnvelope, headerPrefix } from './codec.js';
 import { newEpoch, type HistorySettings } from './history-settings.js';
 import { OutageBuffer, type Buffered } from './outage-buffer.js';
+import { RecentSet } from './recent-set.js';
 import { CLAIM_SCRIPT, HISTORY_SCRIPT, PUBLISH_SCRIPT } from './scripts.js';
 import { StreamOrder } from './stream-order.js';
 
@@ -78,9 +79,11 @@ export class RedisBroker implements Broker {
   /** History-on publications sent to Redis and not yet seen coming back, by sequence number (oldest first). */
   private readonly inFlight = new Map<number, InFlight>();
   /** Claims of legacy messages this instance delivered itself while Redis hung (their copy from the winner is skipped). */
-  private readonly claimsDeliveredHere = new Set<string>();
+  private readonly claimsDeliveredHere = new RecentSet<string>();
+  /** Claims whose copy (from whichever instance won) arrived here recently. */
+  private readonly claimsReceived = new RecentSet<string>();
   /** Sequence numbers delivered here by the fallback whose reply came before their copy did. */
-  private readonly copiesToSkip = new Set<number>();
+  private readonly copiesToSkip = new RecentSet<number>();
   private fallback: NodeJS.Timeout | null = null;
   private replaying = false;
   private sweep: NodeJS.Timeout | null = null;
@@ -89,12 +92,13 @@ export class RedisBroker implements Broker {
     this.warnings = new ThrottledLog(opts.log);
     this.channel = `${opts.prefix}bus`;
     this.buffer = new OutageBuffer(opts.outageBuffer, opts.log);
-    this.order = new StreamOrder(opts.instanceId, (s, since, limit) => this.history(s, since, limit), (p) => this.deliverLocally(p), opts.history.size, opts.log);
+    this.order = new StreamOrder((entry) => this.alreadyHere(entry), (s, since, limit) => this.history(s, since, limit), (p) => this.deliverLocally(p), opts.history.size, opts.log);
     const client = link.publisher.client;
     client.defineCommand('porticoPublish', { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
     client.defineCommand('porticoHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
     client.defineCommand('porticoClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
     link.onStatusChange((from, to) => {
+      if (to === 'disconnected') this.abandonInFlight();
       if (to !== 'connected') return;
       void this.replay();
       // What the other instances published while this one's subscriber was away.
@@ -146,8 +150,8 @@ export class RedisBroker implements Broker {
       return Promise.resolve(null);
     }
     if (!sendable) {
-      this.deliverLocally(this.publication(request));
-      return request.claim ? Promise.resolve(null) : this.keep({ request, seq });
+      this.deliverHere(request);
+      return this.keep({ request, seq });
     }
     this.pending += 1;
     this.inFlight.set(seq, { request, sentAt: Date.now(), deliveredHere: false });
@@ -158,10 +162,7 @@ export class RedisBroker implements Broker {
         if (reply === null) return null;
         const stream = streamOf(request.target);
         const position = { offset: Number(reply[0]), epoch: String(reply[1]) };
-        if (entry?.deliveredHere && this.link.status === 'connected') {
-          if (this.copiesToSkip.size > 10_000) this.copiesToSkip.clear();
-          this.copiesToSkip.add(seq);
-        }
+        if (entry?.deliveredHere && this.link.status === 'connected') this.skipCopyOf(seq);
         // Appended, but our own subscriber may have missed the PUBLISH: deliver it here now.
         if (entry && this.link.status !== 'connected') {
           const positioned = { ...this.publication(request), frame: withPosition(request.frame, { stream, ...position }), position: { stream, ...position } };
@@ -176,11 +177,36 @@ export class RedisBroker implements Broker {
         // later under the same id (the script recognises it if it did run).
         const entry = this.takeInFlight(seq);
         if (!entry) return null;
-        if (!entry.deliveredHere) this.deliverLocally(this.publication(request));
         this.warnings.warn({ err: err.message }, 'publish failed; kept for replay when redis is back');
-        return request.claim ? null : this.keep({ request, seq });
+        this.fail(seq, entry);
+        return null;
       },
     );
+  }
+
+  /**
+   * Redis went away with publications in flight: deliver them here now, in the order they were
+   * sent (before anything published after), and keep them for replay. ioredis rejects them only
+   * at its first reconnect attempt, later than publications made meanwhile.
+   */
+  private abandonInFlight(): void {
+    for (const [seq, entry] of [...this.inFlight]) {
+      this.inFlight.delete(seq);
+      this.fail(seq, entry);
+    }
+  }
+
+  /** Unknown whether Redis ran it: deliver it here (once) and keep it for replay under the same id. */
+  private fail(seq: number, entry: InFlight): void {
+    const { request } = entry;
+    // A legacy message another instance already published reached this one: nothing to do.
+    if (request.claim && this.claimsReceived.has(claimId(request.claim))) return;
+    if (!entry.deliveredHere) this.deliverHere(request);
+    // The script may still run (a frozen Redis reads it on thaw): its copy is not delivered again here.
+    this.skipCopyOf(seq);
+    // A legacy message is kept too: the instances that had it replay it under the same claim, so
+    // it enters history once and reaches the instances that never received it.
+    this.buffer.push({ request, seq });
   }
 
   /** A publish got its reply: when the backlog is gone, send what was kept meanwhile. */
@@ -198,15 +224,32 @@ export class RedisBroker implements Broker {
   /** Deliver here what Redis has not answered for LOCAL_FALLBACK_MS (see there). */
   private deliverOverdue(): void {
     const due = Date.now() - LOCAL_FALLBACK_MS;
-    for (const entry of this.inFlight.values()) {
+    for (const [seq, entry] of this.inFlight) {
       if (entry.sentAt > due) break;
-      if (entry.deliveredHere) continue;
+      if (entry.deliveredHere || (entry.request.claim && this.claimsReceived.has(claimId(entry.request.claim)))) continue;
       entry.deliveredHere = true;
-      // Bounded: a claim whose copy never comes back (every script was lost) is forgotten in time.
-      if (this.claimsDeliveredHere.size > 10_000) this.claimsDeliveredHere.clear();
-      if (entry.request.claim) this.claimsDeliveredHere.add(claimId(entry.request.claim));
-      this.deliverLocally(this.publication(entry.request));
+      this.skipCopyOf(seq);
+      this.deliverHere(entry.request);
     }
+  }
+
+  /** A publication read from history (gap fill, catch-up) this instance's clients already got. */
+  private alreadyHere(entry: HistoryEntry): boolean {
+    if (entry.claim !== undefined && this.claimsDeliveredHere.has(entry.claim)) return true;
+    if (entry.origin !== this.opts.instanceId) return false;
+    if (isOwnEcho(entry.origin, entry.deliveredAtOrigin ?? false, this.opts.instanceId)) return true;
+    const [nonce, seq] = (entry.id ?? '').split(':');
+    return nonce === this.nonce && this.copiesToSkip.has(Number(seq));
+  }
+
+  private skipCopyOf(seq: number): void {
+    this.copiesToSkip.add(seq);
+  }
+
+  /** Deliver to this instance's clients now, without waiting for Redis; its copy coming back is skipped. */
+  private deliverHere(request: PublishRequest): void {
+    if (request.claim) this.claimsDeliveredHere.add(claimId(request.claim));
+    this.deliverLocally(this.publication(request));
   }
 
   async claim(claim: IngestClaim): Promise<boolean | null> {
@@ -266,7 +309,7 @@ export class RedisBroker implements Broker {
       this.metaKey(stream), this.streamKey(stream), claim ? this.claimKey(claim.key) : this.metaKey(stream),
       this.channel, prefix, request.frame, JSON.stringify(stream), size, ttlMs, metaTtlMs, newEpoch(),
       claim ? claim.occurrence : '', this.opts.claimTtlMs, `${this.nonce}:${seq}`, request.exclude ?? '', replay ? '1' : '', replay ? '1' : '',
-      this.opts.instanceId,
+      this.opts.instanceId, claim ? claimId(claim) : '',
     );
   }
 
@@ -320,11 +363,14 @@ export class RedisBroker implements Broker {
         return;
       }
       const entry = this.takeInFlight(decoded.seq);
-      if (entry?.deliveredHere || this.copiesToSkip.delete(decoded.seq)) decoded.deliveredAtOrigin = true;
+      if (entry?.deliveredHere || this.copiesToSkip.has(decoded.seq)) decoded.deliveredAtOrigin = true;
     }
-    if (decoded.claim !== undefined && this.claimsDeliveredHere.delete(decoded.claim)) {
-      if (publication.position) this.order.advance(publication);
-      return;
+    if (decoded.claim !== undefined) {
+      this.claimsReceived.add(decoded.claim);
+      if (this.claimsDeliveredHere.has(decoded.claim)) {
+        if (publication.position) this.order.advance(publication);
+        return;
+      }
     }
     if (isOwnEcho(publication.origin, decoded.deliveredAtOrigin, this.opts.instanceId)) {
       // Still advances the stream's position here, so a later gap fill does not deliver it again.
@@ -355,6 +401,8 @@ function toEntry([id, fields]: [string, string[]]): HistoryEntry {
       case 'o': if (value) entry.origin = value; break;
       case 'x': if (value) entry.exclude = value; break;
       case 'l': entry.deliveredAtOrigin = value === '1'; break;
+      case 'i': entry.id = value; break;
+      case 'c': if (value) entry.claim = value; break;
     }
   }
   return entry;

@@ -13,7 +13,7 @@
  * 7 meta ttl ms, 8 new epoch, 9 claim occurrence ('' = no claim), 10 claim ttl ms, 11 publication
  * id, 12 exclude ('' = none), 13 '1' when the origin delivered it already, 14 '1' for a replay
  * after an outage (when an entry with this id is already kept, publish it again as it was instead
- * of appending it twice), 15 origin instance id.
+ * of appending it twice), 15 origin instance id, 16 the legacy claim ('' = none).
  * Returns nil when the claim was lost, else {offset, epoch}.
  */
 export const PUBLISH_SCRIPT = `
@@ -54,7 +54,7 @@ if frame == '{}' then
 else
   frame = '{"stream_position":' .. position .. ',' .. string.sub(frame, 2)
 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', size, offset .. '-1', 'd', frame, 'i', ARGV[11], 'o', ARGV[15], 'x', ARGV[12], 'l', ARGV[13])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', size, offset .. '-1', 'd', frame, 'i', ARGV[11], 'o', ARGV[15], 'x', ARGV[12], 'l', ARGV[13], 'c', ARGV[16])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
 redis.call('PUBLISH', ARGV[1], ARGV[2] .. ',"q":' .. offset .. ',"e":"' .. epoch .. '"}\\n' .. frame)

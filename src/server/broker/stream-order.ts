@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../log.js';
 import { ThrottledLog } from '../redis/throttled-log.js';
-import { isOwnEcho, targetOf, type HistoryRead, type Publication, type StreamPosition } from './broker.js';
+import { targetOf, type HistoryEntry, type HistoryRead, type Publication, type StreamPosition } from './broker.js';
 
 interface StreamState extends StreamPosition {
   seenAt: number;
@@ -19,6 +19,10 @@ interface StreamState extends StreamPosition {
 /** `silent`: only advance the stream (its origin delivered it already). */
 interface Ordered { publication: Publication; silent: boolean }
 
+/** A gap is read again for up to READ_ATTEMPTS × READ_RETRY_MS (10 s) before what arrived is delivered without it. */
+const READ_ATTEMPTS = 50;
+const READ_RETRY_MS = 200;
+
 export type HistoryReader = (stream: string, since: number, limit: number) => Promise<HistoryRead>;
 
 export class StreamOrder {
@@ -26,7 +30,8 @@ export class StreamOrder {
   private readonly warnings: ThrottledLog;
 
   constructor(
-    private readonly instanceId: string,
+    /** A kept publication this instance's clients already got (the origin's own, delivered while Redis was away). */
+    private readonly alreadyHere: (entry: HistoryEntry) => boolean,
     private readonly read: HistoryReader,
     private readonly deliver: (p: Publication) => void,
     private readonly maxGap: number,
@@ -96,6 +101,18 @@ export class StreamOrder {
     }
   }
 
+  /** A read retried while Redis is briefly away (the stream stays held meanwhile, so its order holds). */
+  private async readPatiently(stream: string, since: number, limit: number): Promise<HistoryRead> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.read(stream, since, limit);
+      } catch (err) {
+        if (attempt >= READ_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
+      }
+    }
+  }
+
   /** Deliver what history holds after `state` and before `upTo` (null: up to its top), then what was held. */
   private async fill(stream: string, state: StreamState, upTo: StreamPosition | null): Promise<void> {
     try {
@@ -103,9 +120,9 @@ export class StreamOrder {
       const since = sameEpoch ? state.offset : 0;
       const missing = upTo === null ? this.maxGap : upTo.offset - since - 1;
       if (missing > this.maxGap) throw new Error(`gap of ${missing} is beyond the kept history`);
-      let read = await this.read(stream, since, missing);
+      let read = await this.readPatiently(stream, since, missing);
       // Catching up and the stream is in a new epoch: all of that epoch is new here.
-      if (upTo === null && read.top.epoch !== state.epoch && since > 0) read = await this.read(stream, 0, missing);
+      if (upTo === null && read.top.epoch !== state.epoch && since > 0) read = await this.readPatiently(stream, 0, missing);
       const epoch = read.top.epoch;
       // The read is usable when it is in the epoch the stream is in here, or in the new epoch this instance has seen nothing of.
       if (epoch === (upTo?.epoch ?? epoch) && (epoch === state.epoch || since === 0 || upTo === null)) {
@@ -114,7 +131,7 @@ export class StreamOrder {
           if (entry.offset <= from || (upTo !== null && entry.offset >= upTo.offset)) continue;
           state.offset = entry.offset;
           state.epoch = epoch;
-          if (isOwnEcho(entry.origin ?? '', entry.deliveredAtOrigin ?? false, this.instanceId)) continue;
+          if (this.alreadyHere(entry)) continue;
           const publication: Publication = { origin: entry.origin ?? '', target: targetOf(stream), frame: entry.frame, position: { stream, offset: entry.offset, epoch } };
           if (entry.exclude) publication.exclude = entry.exclude;
           this.deliver(publication);
