@@ -17,7 +17,11 @@ export interface SessionContext {
 export interface PingMessage { type: 'ping'; id?: string | number; heartbeat_id?: string | number; count?: number }
 export interface PongMessage { type: 'pong'; id?: string; reply_to?: string | null; client_timestamp?: number }
 export interface UpdateUserInfoMessage { type: 'update_user_info'; userId: number | string }
-export interface UpdateSessionMessage { type: 'update_session'; sessionId: string }
+export interface UpdateSessionMessage {
+  type: 'update_session'; sessionId: string;
+  /** Signed identity token (WSS_AUTH_SECRET). `accountId`/`ssn` are claims: checked, never trusted. */
+  token?: string; accountId?: number | string; ssn?: string;
+}
 export interface GetPartialApplicationsMessage { type: 'get_partial_applications' }
 export interface SubscribeMessage { type: 'subscribe'; entityType: string; entityId: string | number }
 export interface UnsubscribeMessage { type: 'unsubscribe'; entityType: string; entityId: string | number }
@@ -77,8 +81,10 @@ export interface PartialApplicationsResponse extends Stamped {
   type: 'partial_applications_response'; data: PartialApplicationsData;
 }
 
+export interface BookingUserRefresh extends Stamped { type: 'refresh_bookinguser'; message: string; action: string }
+
 export type ServerMessage =
-  | ConnectionSuccess | SessionIdRequired | PongReply | UserInfoUpdateConfirmation
+  | BookingUserRefresh | ConnectionSuccess | SessionIdRequired | PongReply | UserInfoUpdateConfirmation
   | SessionUpdateConfirmation | SubscriptionConfirmation | ErrorReply | ServerPing | RoomPing
   | PartialApplicationsResponse;
 
@@ -90,6 +96,9 @@ export interface NotificationsPayload extends JsonObject {
 }
 export interface SessionTargetedPayload extends JsonObject { type: 'session_targeted'; sessionId: string; data?: JsonObject }
 export interface UpdatePartialApplicationsPayload extends JsonObject { type: 'update_partial_applications'; sessionId: string }
+export interface RefreshBookingUserPayload extends JsonObject { type: 'refresh_bookinguser'; sessionId: string; message?: string; action?: string }
+/** `target: "user"` on `notifications` (PHP's sendToUserRoom). */
+export interface UserTargetedPayload extends JsonObject { target: 'user'; userType: string; identifier: string | number; type?: string }
 export interface RoomMessagesPayload extends JsonObject { type?: string; roomId: string }
 
 export interface IngressMessage { channel: LegacyChannel; payload: JsonObject }

@@ -31,7 +31,7 @@ export const clientSchemas = {
   ping: z.looseObject({ id: optionalId, heartbeat_id: optionalId, count: z.number().optional() }),
   pong: z.looseObject({ id: optionalId, reply_to: z.union([z.string(), z.number(), z.null()]).optional(), client_timestamp: z.number().optional() }),
   update_user_info: z.looseObject({ userId: z.unknown() }),
-  update_session: z.looseObject({ sessionId: z.unknown() }),
+  update_session: z.looseObject({ sessionId: z.unknown(), token: z.string().min(1).max(8192).optional() }),
   get_partial_applications: z.looseObject({}),
   subscribe: z.looseObject({ entityType, entityId }),
   unsubscribe: z.looseObject({ entityType, entityId }),
@@ -79,6 +79,7 @@ export const notificationsPayloadSchema = z.looseObject({
 export const sessionMessagesPayloadSchema = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('session_targeted'), sessionId: sessionIdSchema, data: z.record(z.string(), z.unknown()).optional() }),
   z.looseObject({ type: z.literal('update_partial_applications'), sessionId: sessionIdSchema }),
+  z.looseObject({ type: z.literal('refresh_bookinguser'), sessionId: sessionIdSchema, message: z.string().max(1000).optional(), action: z.string().max(64).optional() }),
 ]);
 export const roomMessagesPayloadSchema = z.looseObject({ roomId });
 

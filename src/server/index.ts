@@ -6,3 +6,5 @@ export { buildDependencies } from './bootstrap.js';
 export type { Broker, BrokerStatus, Publication, PublishRequest, StreamPosition, HistoryRead } from './broker/broker.js';
 export { MemoryBroker } from './broker/memory.js';
 export type { PartialApplicationsStore, StoreStatus } from './data/store.js';
+export type { Identities, IdentityOutcome, IdentityRequest, IdentityResolver } from './identity/resolver.js';
+export { MemoryIdentityResolver } from './identity/memory.js';

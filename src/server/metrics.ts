@@ -5,8 +5,9 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LegacyChannel } from '../protocol/constants.js';
+import type { CallbackOutcome } from './auth/http-callback.js';
 import type { BrokerStatus, Publication } from './broker/broker.js';
-import type { IngressSource } from './ingress/ingress.js';
+import type { DropReason, IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
 import type { GatewayObserver, GatewayState, MetricsExposition } from './observer.js';
 
@@ -40,6 +41,8 @@ export class GatewayMetrics implements GatewayObserver {
   private readonly errors: Counter<'code'>;
   private readonly ingressTotal: Counter<'channel' | 'source'>;
   private readonly spoolFiles: Counter<'outcome'>;
+  private readonly undeliverableTotal: Counter<'reason'>;
+  private readonly authCallbacks: Counter<'callback' | 'outcome'>;
   private readonly busStatus: Gauge<'status'>;
   private readonly redisReconnects: Counter;
   private readonly latency: Histogram;
@@ -76,6 +79,14 @@ export class GatewayMetrics implements GatewayObserver {
       labelNames: ['channel', 'source'], registers,
     });
     this.spoolFiles = new Counter({ name: 'portico_ws_spool_files_total', help: 'Spool files processed, by outcome', labelNames: ['outcome'], registers });
+    this.undeliverableTotal = new Counter({
+      name: 'portico_ws_undeliverable_total', help: 'Published payloads dropped because their target cannot be honoured (never broadcast), by reason',
+      labelNames: ['reason'], registers,
+    });
+    this.authCallbacks = new Counter({
+      name: 'portico_ws_auth_callbacks_total', help: 'Questions to PorticoEstate (identity, subscribe authorization), by how they were answered (cached, yes, no, unavailable)',
+      labelNames: ['callback', 'outcome'], registers,
+    });
     this.busStatus = new Gauge({
       name: 'portico_ws_bus_status', help: 'Bus (Redis) status: 1 for the current one', labelNames: ['status'], registers,
       collect() {
@@ -159,6 +170,14 @@ export class GatewayMetrics implements GatewayObserver {
   recovered(recovered: boolean, missed: number): void {
     this.recoveries.inc({ recovered: String(recovered) });
     this.recoveredMessages.inc(missed);
+  }
+
+  undeliverable(reason: DropReason): void {
+    this.undeliverableTotal.inc({ reason });
+  }
+
+  authCallback(callback: 'identity' | 'subscribe', outcome: CallbackOutcome): void {
+    this.authCallbacks.inc({ callback, outcome });
   }
 
   busStatusChanged(_from: BrokerStatus, to: BrokerStatus): void {

@@ -4,8 +4,9 @@
  */
 import type { LegacyChannel } from '../protocol/constants.js';
 import type { RoomKind } from '../protocol/room-ids.js';
+import type { CallbackOutcome } from './auth/http-callback.js';
 import type { BrokerStatus, OutageStats, Publication } from './broker/broker.js';
-import type { IngressSource } from './ingress/ingress.js';
+import type { DropReason, IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
 
 /** Live gateway state an observer may read when it is scraped (gauges). */
@@ -34,6 +35,10 @@ export interface GatewayObserver {
   ingress(channel: LegacyChannel, source: IngressSource): void;
   spoolFile(outcome: SpoolOutcome): void;
   delivered(publication: Publication, recipients: number): void;
+  /** A published payload dropped because the gateway cannot reach exactly its intended recipients. */
+  undeliverable(reason: DropReason): void;
+  /** One question to PorticoEstate (identity or entity-room authorization) and how it was answered. */
+  authCallback(callback: 'identity' | 'subscribe', outcome: CallbackOutcome): void;
   busStatusChanged(from: BrokerStatus, to: BrokerStatus): void;
   /** A `recover` answered: how many missed publications it sent, and whether all streams recovered. */
   recovered?(recovered: boolean, missed: number): void;
@@ -45,5 +50,5 @@ export interface GatewayObserver {
 
 export const noopObserver: GatewayObserver = {
   connectionOpened() {}, connectionClosed() {}, connectionRefused() {}, messageIn() {}, messageOut() {}, errorSent() {},
-  ingress() {}, spoolFile() {}, delivered() {}, busStatusChanged() {},
+  ingress() {}, spoolFile() {}, delivered() {}, undeliverable() {}, authCallback() {}, busStatusChanged() {},
 };

@@ -15,7 +15,7 @@ import { dispatch } from './handlers/index.js';
 import type { Logger } from './log.js';
 import { connectionSuccess, errorReply, sessionIdRequired } from './messages.js';
 import type { GatewayObserver } from './observer.js';
-import { sessionFromCookies } from './session.js';
+import type { UpgradeIdentity } from './identity/binding.js';
 
 export const UPGRADE_PATHS = new Set(['/', '/wss', '/wss/']);
 const RATE_ERROR_INTERVAL_MS = 1000;
@@ -23,6 +23,7 @@ const RATE_ERROR_INTERVAL_MS = 1000;
 export class Transport {
   readonly wss: WebSocketServer;
   private readonly lastRateError = new WeakMap<Connection, number>();
+  private upgrading = 0;
 
   constructor(
     private readonly config: Config,
@@ -46,8 +47,21 @@ export class Transport {
     const origin = req.headers.origin;
     const allowed = this.config.limits.allowedOrigins;
     if (allowed.length > 0 && (!origin || !allowed.includes(origin))) return this.refuse(socket, 403, 'Forbidden', 'origin');
-    if (this.connections.size >= this.config.limits.maxConnections) return this.refuse(socket, 503, 'Service Unavailable', 'capacity');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+    if (this.connections.size + this.upgrading >= this.config.limits.maxConnections) return this.refuse(socket, 503, 'Service Unavailable', 'capacity');
+    // Who the client is is settled before the handshake completes (from cache, at once; else
+    // bounded by WSS_AUTH_TIMEOUT_MS). Node leaves upgrade sockets without an error listener.
+    const onError = (): void => { socket.destroy(); };
+    socket.on('error', onError);
+    this.upgrading += 1; // counted against the capacity while the identity is being looked up
+    void this.ctx.identity.forUpgrade(req).then((identity) => {
+      this.upgrading -= 1;
+      socket.off('error', onError);
+      if (socket.destroyed) return; // the client gave up while we asked
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity));
+    }).catch((err: unknown) => {
+      this.log.error({ err }, 'upgrade failed');
+      socket.destroy();
+    });
   };
 
   private refuse(socket: Duplex, status: number, text: string, reason: 'path' | 'origin' | 'capacity'): void {
@@ -63,7 +77,7 @@ export class Transport {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity): void {
     const { limits } = this.config;
     const conn = new Connection(ws, req.socket.remoteAddress ?? 'unknown', {
       maxBufferedBytes: limits.maxBufferedBytes,
@@ -89,14 +103,22 @@ export class Transport {
     });
 
     this.ctx.recovery.watch(conn);
-    const session = sessionFromCookies(req.headers.cookie);
+    const { outcome } = identity;
+    // A connection without a session cookie takes the session its valid token was minted for.
+    const tokenSession = outcome.kind === 'resolved' && outcome.sessionId !== undefined ? { sessionId: outcome.sessionId, type: 'booking' as const } : null;
+    const session = identity.session ?? tokenSession;
     if (session) this.ctx.setSession(conn, session.sessionId, session.type);
-    else conn.send(sessionIdRequired());
-    // The greeting carries where the connection's streams stand (one history read); the
-    // connection's frames are handled after it.
-    conn.handled = this.ctx.recovery.positions([BROADCAST_STREAM, ...(conn.sessionRoom ? [conn.sessionRoom] : [])]).then((positions) => {
+    this.ctx.identity.settle(conn, outcome);
+    if (!session) conn.send(sessionIdRequired());
+    // The greeting carries where the connection's streams stand (one history read: broadcast, the
+    // session and user rooms); the connection's frames are handled after it.
+    conn.handled = this.ctx.recovery.positions([BROADCAST_STREAM, ...conn.rooms]).then((positions) => {
       const greeting = connectionSuccess(conn.sessionRoom);
       conn.send(positions ? { ...greeting, stream_positions: positions } : greeting);
+      if (outcome.kind === 'invalid_token') {
+        conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, `Identity token refused: ${outcome.reason}`));
+        this.observer.errorSent(ERROR_CODES.INVALID_TOKEN);
+      }
     });
     this.log.debug({ conn: conn.id, session: maskSessionId(conn.sessionId), ip: conn.remoteAddress }, 'connection opened');
   }

@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 import { sessionRoomId } from '../../src/server/session.js';
 import { rawPublisher, startRedisGateway, waitFor, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/cuttable-proxy.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
 import { buildClientAssets, launchChromium, openGatewayPage, WAIT, watchErrors } from './browser.js';
 

@@ -1,79 +1,66 @@
 /**
- * A TCP proxy on 127.0.0.1 that a test can cut (every open connection reset, new ones closed at
- * once: what a page sees when Wi-Fi drops) and restore, optionally towards another port (a
- * reconnect landing on another gateway instance).
+ * A TCP forwarder on 127.0.0.1 in front of a real server (PostgreSQL in the tests), to play a
+ * server that hangs without answering: `freeze()` holds every byte in both directions (new
+ * connections are accepted and then left waiting), `thaw()` lets everything through again.
+ * It can also be started late on a chosen port, to play a server that comes up after the gateway.
  */
 import net from 'node:net';
 
 export interface TcpProxy {
   port: number;
-  /** Where new connections go. */
-  readonly targetPort: number;
-  /** Open client connections right now. */
-  readonly open: number;
-  /** Connections accepted while cut (and closed at once). */
-  readonly refused: number;
-  cut(): void;
-  restore(targetPort?: number): void;
+  freeze(): void;
+  thaw(): void;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
-  let target = targetPort;
-  let isCut = false;
-  let refused = 0;
-  const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
+interface Pair { client: net.Socket; upstream: net.Socket | null; held: Array<{ to: 'client' | 'upstream'; data: Buffer }> }
+
+export async function startTcpProxy(target: { host: string; port: number }, port = 0): Promise<TcpProxy> {
+  let frozen = false;
+  const pairs = new Set<Pair>();
+
+  const forward = (pair: Pair, to: 'client' | 'upstream', data: Buffer) => {
+    const socket = to === 'client' ? pair.client : pair.upstream;
+    if (frozen || socket === null) pair.held.push({ to, data });
+    else socket.write(data);
+  };
+  const connectUpstream = (pair: Pair) => {
+    const upstream = net.connect(target.port, target.host);
+    pair.upstream = upstream;
+    upstream.on('data', (d) => forward(pair, 'client', d));
+    upstream.on('error', () => pair.client.destroy());
+    upstream.on('close', () => pair.client.destroy());
+    flush(pair);
+  };
+  const flush = (pair: Pair) => {
+    for (const { to, data } of pair.held.splice(0)) forward(pair, to, data);
+  };
 
   const server = net.createServer((client) => {
-    if (isCut) {
-      refused += 1;
-      client.resetAndDestroy();
-      return;
-    }
-    const upstream = net.connect(target, '127.0.0.1');
-    const pair = { client, upstream };
+    const pair: Pair = { client, upstream: null, held: [] };
     pairs.add(pair);
-    const drop = () => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.on('data', (d) => forward(pair, 'upstream', d));
+    client.on('error', () => pair.upstream?.destroy());
+    client.on('close', () => { pair.upstream?.destroy(); pairs.delete(pair); });
+    if (!frozen) connectUpstream(pair);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as net.AddressInfo;
-
   return {
-    port,
-    get targetPort() { return target; },
-    get open() { return pairs.size; },
-    get refused() { return refused; },
-    cut() {
-      isCut = true;
-      // Reset both sides: no close frame reaches the browser or the gateway, as on a dead network.
-      for (const { client, upstream } of [...pairs]) {
-        client.resetAndDestroy();
-        upstream.resetAndDestroy();
+    port: (server.address() as net.AddressInfo).port,
+    freeze() { frozen = true; },
+    thaw() {
+      frozen = false;
+      for (const pair of pairs) {
+        if (pair.upstream === null) connectUpstream(pair);
+        else flush(pair);
       }
-      pairs.clear();
     },
-    restore(targetPort?: number) {
-      if (targetPort !== undefined) target = targetPort;
-      isCut = false;
-    },
-    close() {
-      for (const { client, upstream } of pairs) {
-        client.destroy();
-        upstream.destroy();
-      }
-      pairs.clear();
-      return new Promise((resolve) => server.close(() => resolve()));
+    async close() {
+      for (const pair of pairs) { pair.client.destroy(); pair.upstream?.destroy(); }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { sessionRoomId } from '../../src/server/session.js';
-import { rawPublisher, sleep, startRedisGateway, type RedisTestGateway } from '../helpers/redis-gateway.js';
+import { rawPublisher, quietWindow, startRedisGateway, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
 
@@ -48,7 +48,7 @@ after(async () => {
 /** Wait until `clients` got a matching message, then check nobody got it twice and `others` not at all. */
 async function expectOnce(pred: (m: Msg) => boolean, clients: TestClient[], others: TestClient[] = []): Promise<Msg[]> {
   const got = await Promise.all(clients.map((c) => c.next(pred, 5000)));
-  await sleep(200);
+  await quietWindow(200); // nothing else may arrive: catches a second copy or a stray delivery
   for (const c of clients) assert.equal(c.count(pred), 0, 'delivered more than once');
   for (const c of others) assert.equal(c.count(pred), 0, 'delivered to a connection outside the target');
   return got;
@@ -139,7 +139,7 @@ test('a legacy-channel message enters the broadcast stream once: one bus message
     sub.on('message', () => { busMessages += 1; });
     await publish('notifications', { type: 'notification', message: 'no echo' });
     const got = await expectOnce((m) => m.message === 'no echo', [alice, bob, carol]);
-    await sleep(200);
+    await quietWindow(200); // nothing else may arrive: catches a second copy or a stray delivery
     assert.equal(busMessages, 1, 'published once, by the instance that won the claim');
     assert.equal(new Set(got.map((m) => m.stream_position.offset)).size, 1);
   } finally {
@@ -159,7 +159,7 @@ test('WSS_HISTORY_SIZE=0: legacy-channel messages are delivered by each instance
     sub.on('message', (_channel: string, text: string) => { if (text.includes('no history')) busMessages += 1; });
     await publish('notifications', { type: 'notification', message: 'no history' });
     const got = await expectOnce((m) => m.message === 'no history', [cx, dx]);
-    await sleep(200);
+    await quietWindow(200); // nothing else may arrive: catches a second copy
     assert.equal(busMessages, 0);
     assert.ok(got.every((m) => m.stream_position === undefined));
   } finally {

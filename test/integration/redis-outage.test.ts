@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { health, rawPublisher, sleep, startRedisGateway, teardown, waitFor, type RedisTestGateway } from '../helpers/redis-gateway.js';
+import { health, rawPublisher, quietWindow, startRedisGateway, teardown, waitFor, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
 
@@ -84,7 +84,7 @@ test('Redis killed mid-run and restarted on the same port', async () => {
     assert.ok(publisher.commandQueue.length <= 1);
     await waitFor(() => a1.count((m) => m.type === 'outage_flood') === 5000, 'local delivery of every publish');
 
-    await sleep(1500); // several reconnect attempts happen meanwhile; none of them may log again
+    await quietWindow(1500); // nothing may be logged meanwhile: several reconnect attempts happen in it
     await server.restart();
     await waitFor(async () => (await health(A)).status === 'ok' && (await health(B)).status === 'ok', 'both gateways reconnected');
 
@@ -158,7 +158,7 @@ test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded; the rest 
     await waitFor(() => A.redis.broker.pendingPublishes === 0 && A.gateway.broker.outage().buffered === 0, 'the backlog acknowledged and the kept ones sent');
     await waitFor(() => b1.count(isFlood) === 1000, 'all of them reached B');
     await expectChatAcross(a1, b1, 'after the hang');
-    await sleep(300);
+    await quietWindow(300); // nothing else may arrive: a second copy would show here
     const atB = b1.messages.filter(isFlood).map((m) => m.i as number);
     assert.equal(new Set(atB).size, 1000, 'once each at B');
     assert.equal(a2.count(isFlood), 1000, 'once each at A');

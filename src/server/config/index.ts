@@ -5,9 +5,11 @@
 import os from 'node:os';
 import { ConfigReader, documentVariables, type VariableDoc } from './reader.js';
 import { ConfigError, type Env } from './parse.js';
+import { checkUserRoomKey, readAuth, type AuthConfig } from './auth.js';
 
 export { ConfigError, type Env } from './parse.js';
 export type { VariableDoc } from './reader.js';
+export { identityEnabled, type AuthConfig, type IdentityFieldConfig } from './auth.js';
 
 export type ClientBroadcastPolicy = 'all' | 'chat' | 'none';
 
@@ -35,6 +37,8 @@ export interface Config {
   /** `GET /metrics` (Prometheus text format) when the composition root installs the metrics observer. */
   metrics: { enabled: boolean };
   delivery: DeliveryConfig;
+  /** Identity (user rooms) and entity-room authorization; all off by default. */
+  auth: AuthConfig;
 }
 
 /** Stream history, recovery on reconnect, and what an instance keeps while Redis is down. */
@@ -157,7 +161,9 @@ function build(r: ConfigReader): Config {
       outageBuffer: r.int('WSS_OUTAGE_BUFFER', 10_000, 0, 10_000_000, 'Messages accepted while Redis is down kept for the other instances (and history); beyond it they reach local clients only'),
       recoverConcurrency: r.int('WSS_RECOVER_CONCURRENCY', 32, 1, 10_000, 'History reads for recover requests running at once (a reconnect storm queues behind them)'),
     },
+    auth: readAuth(r),
   };
+  checkUserRoomKey(config.auth, config.redis.enabled);
   if (config.delivery.historyMetaTtlMs < config.delivery.historyTtlMs) {
     throw new ConfigError('WSS_HISTORY_META_TTL_S', `must be at least WSS_HISTORY_TTL_S (${config.delivery.historyTtlMs / 1000})`);
   }

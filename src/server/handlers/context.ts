@@ -2,6 +2,8 @@
 import type { Config } from '../config/index.js';
 import type { Connection } from '../connection.js';
 import type { PartialApplicationsService } from '../data/partial-applications.js';
+import type { SubscribeAuthorization } from '../auth/subscribe-authorization.js';
+import type { IdentityBinding } from '../identity/binding.js';
 import type { Logger } from '../log.js';
 import type { Recovery } from '../recovery/recovery.js';
 import type { Relay } from '../relay.js';
@@ -14,6 +16,10 @@ export interface HandlerContext {
   relay: Relay;
   partials: PartialApplicationsService;
   recovery: Recovery;
+  /** Verified identities and the user rooms that follow them. */
+  identity: IdentityBinding;
+  /** Whether PorticoEstate lets a session into an entity room (open unless configured). */
+  subscribeAuth: SubscribeAuthorization;
   /** Move a connection into the session room for `sessionId` (leaving its old one). */
   setSession(conn: Connection, sessionId: string, type: 'booking' | 'standard'): void;
 }

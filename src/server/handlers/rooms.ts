@@ -15,6 +15,13 @@ function confirmation(msg: EntityRef, status: SubscriptionConfirmation['status']
 
 export const handleSubscribe: Handler<EntityRef> = async (ctx, conn, msg) => {
   const roomId = entityRoomId(msg.entityType, msg.entityId);
+  if (!conn.rooms.has(roomId) && ctx.subscribeAuth.checks(msg.entityType)) {
+    if (await ctx.subscribeAuth.authorize(conn, msg.entityType, msg.entityId) !== 'allowed') {
+      conn.send(errorReply(ERROR_CODES.SUBSCRIBE_DENIED, TEXTS.subscribeDenied));
+      return;
+    }
+    if (conn.closing || conn.ws.readyState !== 1) return; // closed while PorticoEstate was asked
+  }
   ctx.rooms.join(conn, roomId);
   const positions = await ctx.recovery.positions([roomId]);
   conn.send(positions ? { ...confirmation(msg, 'subscribed'), stream_positions: positions } : confirmation(msg, 'subscribed'));

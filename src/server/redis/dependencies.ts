@@ -18,6 +18,9 @@ export interface RedisDependencies {
   link: RedisLink;
 }
 
+/** Name of the channel the instances exchange publications on. */
+export const clusterChannel = (config: RedisConfig): string => `${config.prefix}bus`;
+
 export function createRedisDependencies(config: RedisConfig, log: Logger, instanceId: string, delivery: DeliveryConfig = defaultConfig().delivery): RedisDependencies {
   const link = new RedisLink(config, log, instanceId);
   const broker = new RedisBroker(link, {
