@@ -54,6 +54,14 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The session room a `session_update_confirmation` names: `roomId`, else the one session stream among its `stream_positions`. */
+function sessionRoomOf(reply: JsonObject): string | null {
+  if (typeof reply.roomId === 'string') return reply.roomId;
+  if (!isObject(reply.stream_positions)) return null;
+  const rooms = Object.keys(reply.stream_positions).filter((stream) => stream.startsWith(SESSION_ROOM_PREFIX));
+  return rooms.length === 1 ? rooms[0]! : null;
+}
+
 function stamp(): string {
   return new Date().toISOString();
 }
@@ -377,7 +385,7 @@ export class WebSocketClient {
         if (this.sessionId === null) this.sessionRoom = typeof data.roomId === 'string' ? data.roomId : null;
         return this.emit('connected', data);
       case 'session_update_confirmation':
-        if (typeof data.roomId === 'string') this.sessionRoom = data.roomId;
+        this.sessionRoom = sessionRoomOf(data) ?? this.sessionRoom;
         return this.emit('message', data);
       case 'recovery_result':
         return this.handleRecoveryResult(data);

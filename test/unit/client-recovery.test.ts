@@ -214,3 +214,15 @@ test('stream_positions in a reply seed streams not seen yet; a seeded position n
   env.socket.receive({ type: 'notification', stream_position: { stream: 'broadcast', offset: -1, epoch: 'e1' }, message: 'bad position' });
   assert.equal(shown(env).at(-1), 'bad position', 'a malformed position is ignored, the message delivered');
 });
+
+test('after updateSession the new session room is learned from the stream_positions of the confirmation, and recovered', () => {
+  const { env, client } = connected();
+  env.socket.receive(msg(SESSION_ROOM, 3));
+  client.updateSession('anotherSession');
+  env.socket.receive({
+    type: 'session_update_confirmation', success: true, action: 'updated',
+    stream_positions: { session_fedcbafedc: { offset: 7, epoch: 's2' }, user_abc: { offset: 2, epoch: 'u' } },
+  });
+  reconnect(env);
+  assert.deepEqual(lastRecover(env).streams, { session_fedcbafedc: { offset: 7, epoch: 's2' }, user_abc: { offset: 2, epoch: 'u' } });
+});
