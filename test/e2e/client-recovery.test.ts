@@ -21,6 +21,8 @@ import { buildClientAssets, launchChromium, openGatewayPage, WAIT, watchErrors }
 const SESSION = 'recoverySession0123456789ab';
 const SESSION_ROOM = sessionRoomId(SESSION);
 const ENTITY_ROOM = 'entity_resource_42';
+/** The session the page switches to with updateSession() in the last test. */
+const SWITCHED_SESSION = 'switchedSession0123456789ab';
 /** An entity room the page joins late and gets no message in before the cut. */
 const FRESH_ROOM = 'entity_resource_43';
 const HISTORY_SIZE = 20;
@@ -34,7 +36,7 @@ const HOST_PAGE = `<!doctype html><html><head><meta charset="utf-8"><link rel="i
   for (const name of ['connected', 'disconnected', 'recovered', 'resync']) {
     window.addEventListener('portico:' + name, (e) => window.__events.push({ name, detail: e.detail }));
   }
-  window.__got = { bell: [], push: [], entity: [], fresh: [] };
+  window.__got = { bell: [], push: [], entity: [], fresh: [], switched: [] };
 </script>
 <script src="/client.js"></script>
 <script>
@@ -60,14 +62,14 @@ let errors: string[];
 let seq = 0;
 
 /** Publish one message of `kind` on PorticoEstate's Redis channel, as PHP does; returns its seq. */
-async function publish(kind: Kind | 'fresh'): Promise<number> {
+async function publish(kind: Kind | 'fresh' | 'switched'): Promise<number> {
   const n = ++seq;
   const timestamp = new Date().toISOString();
   if (kind === 'bell') {
     await php.publish('notifications', JSON.stringify({ type: 'notification', message: `bell ${n}`, kind, seq: n, timestamp }));
-  } else if (kind === 'push') {
+  } else if (kind === 'push' || kind === 'switched') {
     await php.publish('session_messages', JSON.stringify({
-      type: 'session_targeted', sessionId: SESSION,
+      type: 'session_targeted', sessionId: kind === 'push' ? SESSION : SWITCHED_SESSION,
       data: { type: 'partial_applications_response', data: { error: false, status: 'success', applications: [], count: 0, source: 'server_push', kind, seq: n } },
     }));
   } else {
@@ -248,4 +250,22 @@ test('a room the page never got a message in before the cut is recovered too (it
   await witnessed(sent);
   assert.deepEqual(await restoreAndWaitRecovered(), { recovered: true, missed: 3 });
   assert.deepEqual(await page.evaluate(() => (globalThis as any).__got.fresh), sent);
+});
+
+test('after updateSession() to another session, what that session missed during a cut is recovered', async () => {
+  const switchedWitness = await TestClient.connect(a.url, { cookie: `bookingfrontendsession=${SWITCHED_SESSION}` });
+  try {
+    await page.evaluate((id) => (globalThis as any).client.updateSession(id), SWITCHED_SESSION);
+    const room = sessionRoomId(SWITCHED_SESSION);
+    await page.waitForFunction((r) => r in (globalThis as any).client.getStreamPositions(), room, WAIT);
+    const disconnects = (await events('disconnected')).length;
+    proxy.cut();
+    await waitEvents('disconnected', disconnects + 1);
+    const sent = [await publish('switched'), await publish('switched')];
+    await waitFor(() => switchedWitness.count((m) => sent.includes(m.data?.seq) && m.stream_position) === 2, 'the switched session to get both');
+    assert.deepEqual(await restoreAndWaitRecovered(), { recovered: true, missed: 2 }, 'the old session room is not asked for, the new one is');
+    assert.deepEqual(await page.evaluate(() => (globalThis as any).__got.switched), sent);
+  } finally {
+    switchedWitness.close();
+  }
 });
