@@ -120,11 +120,16 @@ async function settle(): Promise<Record<Kind, number[]>> {
   return got();
 }
 
-/** Cut the page off, publish `perKind` messages of each kind (interleaved), and wait until they are in history. */
-async function gap(perKind: Record<Kind, number>): Promise<Record<Kind, number[]>> {
+/** Cut the proxy and wait until the page noticed. */
+async function cut(): Promise<void> {
   const disconnects = (await events('disconnected')).length;
   proxy.cut();
   await waitEvents('disconnected', disconnects + 1);
+}
+
+/** Cut the page off, publish `perKind` messages of each kind (interleaved), and wait until they are in history. */
+async function gap(perKind: Record<Kind, number>): Promise<Record<Kind, number[]>> {
+  await cut();
   const sent: Record<Kind, number[]> = { bell: [], push: [], entity: [] };
   const most = Math.max(...Object.values(perKind));
   for (let i = 0; i < most; i++) {
@@ -243,9 +248,7 @@ test('a room the page never got a message in before the cut is recovered too (it
   await witness.ofType('subscription_confirmation');
   await page.evaluate(() => (globalThis as any).client.subscribe('resource', 43));
   await page.waitForFunction((room) => room in (globalThis as any).client.getStreamPositions(), FRESH_ROOM, WAIT);
-  const disconnects = (await events('disconnected')).length;
-  proxy.cut();
-  await waitEvents('disconnected', disconnects + 1);
+  await cut();
   const sent = [await publish('fresh'), await publish('fresh'), await publish('fresh')];
   await witnessed(sent);
   assert.deepEqual(await restoreAndWaitRecovered(), { recovered: true, missed: 3 });
@@ -258,9 +261,7 @@ test('after updateSession() to another session, what that session missed during 
     await page.evaluate((id) => (globalThis as any).client.updateSession(id), SWITCHED_SESSION);
     const room = sessionRoomId(SWITCHED_SESSION);
     await page.waitForFunction((r) => r in (globalThis as any).client.getStreamPositions(), room, WAIT);
-    const disconnects = (await events('disconnected')).length;
-    proxy.cut();
-    await waitEvents('disconnected', disconnects + 1);
+    await cut();
     const sent = [await publish('switched'), await publish('switched')];
     await waitFor(() => switchedWitness.count((m) => sent.includes(m.data?.seq) && m.stream_position) === 2, 'the switched session to get both');
     assert.deepEqual(await restoreAndWaitRecovered(), { recovered: true, missed: 2 }, 'the old session room is not asked for, the new one is');
