@@ -58,6 +58,8 @@ export interface UserInfoUpdateConfirmation extends Stamped {
 export interface SessionUpdateConfirmation extends Stamped {
   type: 'session_update_confirmation'; success: true; message: string;
   action: 'none' | 'set' | 'updated'; wasRequired: boolean; sessionId: string;
+  /** With history on: the streams of the rooms the connection is in now. */
+  stream_positions?: StreamPositions;
 }
 export interface SubscriptionConfirmation extends Stamped {
   type: 'subscription_confirmation'; entityType: string; entityId: string | number;

@@ -45,7 +45,7 @@ export class Connection implements OutboxEntry {
   alive = true;
   lastSeen = Date.now();
   readonly rate: TokenBucket;
-  /** The handling of this connection's latest frame; the next one starts when it is done. */
+  /** Settles once the greeting and every frame received so far are handled (a `recover` waits for it). */
   handled: Promise<void> = Promise.resolve();
   /** Set while a `recover` of this connection holds or filters some streams' live publications. */
   gate: RecoveryGate | null = null;

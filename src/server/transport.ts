@@ -143,11 +143,14 @@ export class Transport {
       return;
     }
     const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)).toString('utf8');
-    // One frame at a time per connection, as the original server did: a `recover` sent after
-    // `subscribe`s finds them done, even when one of them had to wait for something.
-    conn.handled = conn.handled.then(() => dispatch(this.ctx, conn, text)).then((outcome) => {
+    // A `recover` waits for every frame before it (and the greeting) to be done, so it finds the
+    // `subscribe`s sent before it joined even when one had to ask PorticoEstate; other frames are
+    // handled at once, as before. (A frame merely mentioning "recover" waits too: harmless.)
+    const before = conn.handled;
+    const handled = (text.includes('"recover"') ? before.then(() => dispatch(this.ctx, conn, text)) : dispatch(this.ctx, conn, text)).then((outcome) => {
       this.observer.messageIn(outcome.type, bytes);
       if (outcome.error) this.observer.errorSent(outcome.error);
     });
+    conn.handled = Promise.all([before, handled]).then(() => {});
   }
 }

@@ -265,7 +265,9 @@ export class RedisBroker implements Broker {
     if (!this.historyEnabled) throw new Error('history is off (WSS_HISTORY_SIZE=0)');
     if (this.link.status !== 'connected') throw new Error('redis is not connected');
     const [top, epoch, raw] = await this.scripts.porticoHistory(this.metaKey(stream), this.streamKey(stream), since, Math.max(0, limit), newEpoch(), this.opts.history.metaTtlMs);
-    return { top: { offset: Number(top), epoch: String(epoch) }, publications: raw.map(toEntry) };
+    const read = { top: { offset: Number(top), epoch: String(epoch) }, publications: raw.map(toEntry) };
+    this.order.baseline(stream, read.top);
+    return read;
   }
 
   onStatusChange(listener: BrokerStatusListener): void {
@@ -360,10 +362,12 @@ export class RedisBroker implements Broker {
           this.duplicateIdWarned = true;
           this.opts.log.error({ instance: this.opts.instanceId }, 'another gateway uses this instance id (WSS_INSTANCE_ID); messages between the two are lost');
         }
-        return;
+        // A legacy message it won the claim for is everyone's (it excludes nobody); the rest is lost.
+        if (decoded.claim === undefined) return;
+      } else {
+        const entry = this.takeInFlight(decoded.seq);
+        if (entry?.deliveredHere || this.copiesToSkip.has(decoded.seq)) decoded.deliveredAtOrigin = true;
       }
-      const entry = this.takeInFlight(decoded.seq);
-      if (entry?.deliveredHere || this.copiesToSkip.has(decoded.seq)) decoded.deliveredAtOrigin = true;
     }
     if (decoded.claim !== undefined) {
       this.claimsReceived.add(decoded.claim);

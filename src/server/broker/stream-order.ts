@@ -80,6 +80,14 @@ export class StreamOrder {
     if (!item.silent) this.deliver(p);
   }
 
+  /**
+   * Where a stream stood when it was read (a connection joined it): the baseline for catching up
+   * on a stream this instance has delivered nothing of yet. Ignored when the stream is known.
+   */
+  baseline(stream: string, top: StreamPosition): void {
+    if (!this.streams.has(stream)) this.remember(stream, top.offset, top.epoch);
+  }
+
   /** Forget streams idle for longer than `idleMs` (their history is gone by then anyway). */
   sweep(idleMs: number, now = Date.now()): void {
     for (const [stream, state] of this.streams) if (!state.held && now - state.seenAt > idleMs) this.streams.delete(stream);
