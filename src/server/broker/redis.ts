@@ -55,6 +55,10 @@ interface ScriptCommands {
 }
 
 const REPLAY_BATCH = 200;
+/** Before replaying, wait up to this long for the instances active before the outage to be subscribed again. */
+const REPLAY_WAIT_MS = 5000;
+/** An instance (process nonce) heard from within this long counts as active. */
+const PEER_ACTIVE_MS = 5 * 60_000;
 /**
  * A publication not back from Redis after this long is delivered to this instance's clients
  * anyway (Redis hangs; detecting that takes up to two REDIS_LIVENESS_MS); its copy coming back
@@ -86,6 +90,8 @@ export class RedisBroker implements Broker {
   private readonly copiesToSkip = new RecentSet<number>();
   private fallback: NodeJS.Timeout | null = null;
   private replaying = false;
+  /** Processes heard on the cluster channel (nonce -> last time), to know how many should be subscribed. */
+  private readonly peers = new Map<string, number>();
   private sweep: NodeJS.Timeout | null = null;
 
   constructor(private readonly link: RedisLink, private readonly opts: RedisBrokerOptions) {
@@ -326,6 +332,7 @@ export class RedisBroker implements Broker {
     this.replaying = true;
     const started = this.buffer.size;
     try {
+      await this.awaitPeers();
       while (this.buffer.size > 0 && this.link.status === 'connected') {
         const batch = this.buffer.peek(REPLAY_BATCH);
         const results = await Promise.allSettled(batch.map((item) => this.replayOne(item)));
@@ -338,6 +345,23 @@ export class RedisBroker implements Broker {
     }
     this.opts.log.info({ replayed: started - this.buffer.size, left: this.buffer.size }, 'redis is back; messages kept during the outage sent to the other instances');
     if (this.buffer.size > 0 && this.link.status === 'connected') void this.replay();
+  }
+
+  /**
+   * Until as many processes are subscribed to the cluster channel as were heard from before the
+   * outage (or REPLAY_WAIT_MS passed): a replay published before another instance re-subscribed
+   * reaches it only from history, which may be too short for a long outage.
+   */
+  private async awaitPeers(): Promise<void> {
+    const since = Date.now() - PEER_ACTIVE_MS;
+    for (const [nonce, seen] of this.peers) if (seen < since) this.peers.delete(nonce);
+    const expected = Math.max(1, this.peers.size);
+    const deadline = Date.now() + REPLAY_WAIT_MS;
+    while (Date.now() < deadline && this.link.status === 'connected') {
+      const reply = await this.client.call('PUBSUB', 'NUMSUB', this.channel).catch(() => null) as [string, number] | null;
+      if (reply === null || Number(reply[1]) >= expected) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   private async replayOne({ request, seq }: Buffered): Promise<void> {
@@ -356,6 +380,7 @@ export class RedisBroker implements Broker {
       return;
     }
     const { publication } = decoded;
+    this.peers.set(decoded.nonce, Date.now());
     if (publication.origin === this.opts.instanceId) {
       if (decoded.nonce !== this.nonce) {
         if (!this.duplicateIdWarned) {
