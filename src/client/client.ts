@@ -11,6 +11,7 @@
  */
 import { backoffDelay } from '../protocol/backoff.js';
 import { CLOSE_CODES } from '../protocol/constants.js';
+import { isServerOnlyType } from '../protocol/message-types.js';
 import { ENTITY_ROOM_PREFIX, entityRoomId, SESSION_ROOM_PREFIX } from '../protocol/room-ids.js';
 import type { JsonObject, PartialApplicationsData } from '../protocol/types.js';
 import type { ClientEnvironment, SocketLike, StatusView, TimerHandle } from './environment.js';
@@ -359,6 +360,12 @@ export class WebSocketClient {
   private dispatch(data: JsonObject): void {
     this.debug('Message received:', data);
     this.emit('receive', data);
+    // Relayed client messages carry source "client"; one posing as a server message (a forged
+    // push, greeting, ping or recovery answer) is not acted on. Current gateways refuse them; older ones relayed them.
+    if (data.source === 'client' && (isServerOnlyType(data.type) || data.type === 'recovery_result')) {
+      this.debug('Ignored a server message type sent by another client:', data.type);
+      return;
+    }
     this.streams.seed(data.stream_positions);
     switch (data.type) {
       case 'notification':

@@ -23,13 +23,15 @@ import { UserRoomIds, type UserRoomKeySource } from './identity/user-rooms.js';
 import { registerMetricsRoute } from './http/metrics.js';
 import { registerPublishRoutes } from './http/publish.js';
 import { HttpRouter, sendJson } from './http/router.js';
-import { defaultClientAssetsDir, loadClientAssets, registerClientAssets } from './http/static-assets.js';
+import { registerHomePage } from './http/home.js';
+import { defaultClientAssetsDir, loadClientAssets, packageRoot, registerClientAssets } from './http/static-assets.js';
 import type { ExternalIngress } from './ingress/external.js';
 import { Ingress } from './ingress/ingress.js';
-import { SpoolIngress } from './ingress/spool.js';
+import { SpoolIngress, type SpoolStatus } from './ingress/spool.js';
 import { silentLogger, type Logger } from './log.js';
 import { noopObserver, type GatewayObserver } from './observer.js';
 import { Recovery } from './recovery/recovery.js';
+import { UpgradePolicy } from './policy/upgrade-policy.js';
 import { Relay } from './relay.js';
 import { RoomRegistry } from './rooms.js';
 import { sessionRoomId } from './session.js';
@@ -60,8 +62,10 @@ export interface HealthReport {
   database: StoreStatus;
   uptime: number;
   instance: string;
+  /** Lets `portico-ws start --daemon` tell its own process from another one holding the port. */
+  pid: number;
   rooms: Record<string, number>;
-  spool: 'enabled' | 'disabled';
+  spool: SpoolStatus | 'disabled';
   /** Stream history for recovery on reconnect (WSS_HISTORY_SIZE > 0). */
   history: 'enabled' | 'disabled';
   /** Messages accepted while Redis was down: kept now for the other instances, dropped and replayed since start. */
@@ -87,6 +91,8 @@ export class Gateway {
   readonly server: http.Server;
   readonly spool: SpoolIngress | null;
   readonly ingressSources: readonly ExternalIngress[];
+  /** Which upgrades become connections (origin, capacity, per address); every front door asks it. */
+  readonly upgradePolicy: UpgradePolicy;
   readonly identity: IdentityBinding;
   readonly subscribeAuth: SubscribeAuthorization;
   private readonly transport: Transport;
@@ -118,7 +124,7 @@ export class Gateway {
       onDropped: (reason) => this.observer.undeliverable(reason),
     });
     this.spool = config.spool.enabled
-      ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o))
+      ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o), () => this.broker.status === 'connected')
       : null;
 
     const ctx: HandlerContext = {
@@ -132,7 +138,11 @@ export class Gateway {
         this.rooms.join(conn, conn.sessionRoom);
       },
     };
-    this.transport = new Transport(config, ctx, this.connections, this.log, this.observer);
+    this.upgradePolicy = new UpgradePolicy(
+      { ...config.limits, trustedProxies: config.trustedProxies },
+      () => this.connections.size + this.transport.pendingUpgrades, this.log, (reason) => this.observer.connectionRefused(reason),
+    );
+    this.transport = new Transport(config, ctx, this.connections, this.log, this.observer, this.upgradePolicy);
     this.heartbeat = new Heartbeat(config.timers, this.connections, this.rooms, this.relay, this.log);
 
     this.router.add('GET', ['/health', '/wss/health'], (_req, res) => {
@@ -148,6 +158,7 @@ export class Gateway {
     });
     if (config.metrics.enabled) registerMetricsRoute(this.router, this.observer);
     registerClientAssets(this.router, loadClientAssets(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log));
+    registerHomePage(this.router, { packageDir: packageRoot(), metricsEnabled: config.metrics.enabled && this.observer.exposition !== undefined });
     this.broker.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
     this.server.on('upgrade', this.transport.handleUpgrade);
@@ -170,6 +181,7 @@ export class Gateway {
     });
     const address = this.address();
     this.log.info({ host: address.address, port: address.port, instance: this.config.instanceId }, 'portico-ws listening');
+    if (this.store.status === 'disabled') this.log.info('no database configured: get_partial_applications answers "Database not connected"');
     const { auth } = this.config;
     this.log.info({
       identity: this.identity.resolver.mode, userRoomKey: this.userRoomKeySource,
@@ -185,9 +197,10 @@ export class Gateway {
   health(): HealthReport {
     const redis = this.broker.status;
     const database = this.store.status;
+    const spool = this.spool?.status ?? 'disabled';
     const identity = { mode: this.identity.resolver.mode, state: this.identity.resolver.state };
     const subscribeAuth = this.subscribeAuth.state;
-    const degraded = (redis !== 'disabled' && redis !== 'connected') || database === 'disconnected'
+    const degraded = (redis !== 'disabled' && redis !== 'connected') || database === 'disconnected' || spool === 'unavailable'
       || identity.state === 'down' || subscribeAuth === 'down';
     return {
       status: degraded ? 'degraded' : 'ok',
@@ -196,8 +209,9 @@ export class Gateway {
       database,
       uptime: Math.round((Date.now() - this.startedAt) / 1000),
       instance: this.config.instanceId,
+      pid: process.pid,
       rooms: this.rooms.countByKind(),
-      spool: this.spool ? 'enabled' : 'disabled',
+      spool,
       history: this.broker.historyEnabled ? 'enabled' : 'disabled',
       outage: this.broker.outage(),
       identity,

@@ -3,6 +3,7 @@
  * registered for that type. Unknown types are relayed as broadcasts.
  */
 import { ERROR_CODES } from '../../protocol/constants.js';
+import { isServerOnlyType } from '../../protocol/message-types.js';
 import { isKnownClientType, isPlainObject, validateClientMessage, type KnownClientType } from '../../protocol/validate.js';
 import type { Connection } from '../connection.js';
 import { errorReply } from '../messages.js';
@@ -50,6 +51,10 @@ export async function dispatch(ctx: HandlerContext, conn: Connection, text: stri
     return { type: 'invalid', error: ERROR_CODES.INVALID_MESSAGE };
   }
   const type = msg.type;
+  if (isServerOnlyType(type)) {
+    conn.send(errorReply(ERROR_CODES.FORBIDDEN_TYPE, `Clients may not send messages of type ${JSON.stringify(type.slice(0, 64))}`));
+    return { type, error: ERROR_CODES.FORBIDDEN_TYPE };
+  }
   try {
     if (!isKnownClientType(type)) {
       await handleUnknown(ctx, conn, msg);

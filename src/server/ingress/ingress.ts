@@ -1,9 +1,11 @@
 /**
  * Messages the web application publishes, whichever way they arrive (Redis channel, spool file,
  * HTTP publish), handled exactly as PROTOCOL.md's "Redis ingress" says. Messages from a Redis
- * channel were received by every instance: each offers its copy with a claim, and exactly one
- * enters the stream (history off: each delivers its copy locally). Spool and HTTP messages arrive
- * at one instance and are published through the broker to reach all of them.
+ * channel or a shared spool folder reach every instance by themselves (every instance subscribes;
+ * every instance sharing a spool folder reads every file, see spool.ts), so they are delivered
+ * locally only — with history, each offers its copy with a claim and exactly one enters the
+ * stream; HTTP messages (and spool files of an instance alone in its folder) arrive at one
+ * instance and are published through the broker to reach all of them.
  */
 import type { LegacyChannel } from '../../protocol/constants.js';
 import type { Broker, IngestClaim } from '../broker/broker.js';
@@ -23,6 +25,17 @@ import { sessionRoomId } from '../session.js';
 
 export type IngressSource = 'redis' | 'spool' | 'http';
 
+/**
+ * `local`: every instance receives the message itself (a Redis channel, a shared spool folder), so
+ * it goes to this instance's connections only; `cluster`: it arrived here alone and goes out on the bus.
+ */
+export type IngressReach = 'local' | 'cluster';
+
+const DEFAULT_REACH: Record<IngressSource, IngressReach> = { redis: 'local', spool: 'local', http: 'cluster' };
+
+/** `claim`: for a message every instance has its own copy of (reach local), see legacy-claims.ts. */
+interface Arrival { source: IngressSource; reach: IngressReach; ingressAt: number; claim?: IngestClaim }
+
 /** A payload that cannot be delivered as it stands (bad JSON shape, missing fields). */
 export class IngressError extends Error {
   constructor(message: string) {
@@ -41,13 +54,6 @@ function withSessionRoomId<T extends object>(message: T, roomId: string): T {
   const fields = message as Payload;
   return fields.type === 'server_message' || fields.roomId !== undefined ? message : { ...message, roomId };
 }
-/**
- * How a message reaches its recipients: published once through the broker (spool, HTTP), or every
- * instance has its own copy (a Redis channel message, offered with its claim).
- */
-type Route = { kind: 'publish' } | { kind: 'every-instance'; claim?: IngestClaim };
-interface Via { source: IngressSource; route: Route }
-
 export type IngressHook = (channel: LegacyChannel, source: IngressSource) => void;
 
 /**
@@ -89,44 +95,42 @@ export class Ingress {
     } catch {
       throw new IngressError(`${channel}: payload is not valid JSON`);
     }
-    await this.handle(channel, payload, source, claim);
+    await this.handle(channel, payload, source, DEFAULT_REACH[source], claim);
   }
 
-  /** `claim`: set for a Redis channel message (every instance has it), see legacy-claims.ts. */
-  async handle(channel: LegacyChannel, payload: unknown, source: IngressSource, claim?: IngestClaim): Promise<void> {
-    const via: Via = { source, route: source === 'redis' ? { kind: 'every-instance', claim } : { kind: 'publish' } };
+  async handle(channel: LegacyChannel, payload: unknown, source: IngressSource, reach: IngressReach = DEFAULT_REACH[source], claim?: IngestClaim): Promise<void> {
     if (!isPlainObject(payload)) throw new IngressError(`${channel}: payload must be a JSON object`);
-    const ingressAt = Date.now();
+    const at: Arrival = { source, reach, ingressAt: Date.now(), ...(reach === 'local' && claim ? { claim } : {}) };
     this.onIngress(channel, source);
     switch (channel) {
-      case 'notifications': return this.notification(payload, via, ingressAt);
-      case 'session_messages': return this.sessionMessage(payload, via, ingressAt);
-      case 'room_messages': return this.roomMessage(payload, via, ingressAt);
+      case 'notifications': return this.notification(payload, at);
+      case 'session_messages': return this.sessionMessage(payload, at);
+      case 'room_messages': return this.roomMessage(payload, at);
     }
   }
 
-  private notification(payload: Payload, via: Via, ingressAt: number): Promise<void> | void {
+  private notification(payload: Payload, at: Arrival): Promise<void> | void {
     // PHP's sendToSession falls back to a *notification* spool file holding the session_targeted
     // wrapper; broadcasting that would show one session's id to everyone, so route it as the
     // session message it is.
     if (typeof payload.type === 'string' && SESSION_TYPES.has(payload.type) && typeof payload.sessionId === 'string') {
-      return this.sessionMessage(payload, via, ingressAt);
+      return this.sessionMessage(payload, at);
     }
     const parsed = notificationsPayloadSchema.safeParse(payload);
     if (!parsed.success) throw new IngressError(`notifications: ${describeZodError(parsed.error)}`);
     const { target, entityType, entityId, sessionId } = parsed.data;
     if (target === undefined) {
-      this.toEveryone(stamped({ ...payload, source: via.source, received_at: now() }), via, ingressAt);
+      this.toEveryone(stamped({ ...payload, source: at.source, received_at: now() }), at);
     } else if (target === 'entity' && entityType !== undefined && entityId !== undefined) {
       const roomId = entityRoomId(String(entityType), entityId);
-      this.toRoom(roomId, stamped({ entityType, entityId, roomId, ...payload }), via, ingressAt);
+      this.toRoom(roomId, stamped({ entityType, entityId, roomId, ...payload }), at);
     } else if (target === 'session' && sessionId) {
       const roomId = sessionRoomId(sessionId);
-      this.toRoom(roomId, stamped(withSessionRoomId(payload, roomId)), via, ingressAt);
+      this.toRoom(roomId, stamped(withSessionRoomId(payload, roomId)), at);
     } else if (target === 'user') {
-      this.toUser(payload, via, ingressAt);
+      this.toUser(payload, at);
     } else {
-      this.drop(target === 'entity' || target === 'session' ? 'incomplete_target' : 'unknown_target', via.source);
+      this.drop(target === 'entity' || target === 'session' ? 'incomplete_target' : 'unknown_target', at.source);
     }
   }
 
@@ -135,13 +139,13 @@ export class Ingress {
    * instance, routed by the hashed room id. The identifier itself is taken out of the frame, so
    * it travels neither between instances nor to the browser.
    */
-  private toUser(payload: Payload, via: Via, ingressAt: number): void {
+  private toUser(payload: Payload, at: Arrival): void {
     const userType = typeof payload.userType === 'string' ? payload.userType : null;
     const identifier = identifierText(payload.identifier);
-    if (userType === null || identifier === null) return this.drop('incomplete_target', via.source);
-    if (this.routing.userRooms === null) return this.drop('user_target_without_identity', via.source);
+    if (userType === null || identifier === null) return this.drop('incomplete_target', at.source);
+    if (this.routing.userRooms === null) return this.drop('user_target_without_identity', at.source);
     const { identifier: _omitted, ...message } = payload;
-    this.toRoom(this.routing.userRooms.roomId(userType, identifier), stamped(message), via, ingressAt);
+    this.toRoom(this.routing.userRooms.roomId(userType, identifier), stamped(message), at);
   }
 
   /** Delivered to nobody, counted, and logged at most a few lines a minute (never the payload). */
@@ -150,49 +154,47 @@ export class Ingress {
     this.dropLog.warn({ reason, source }, 'notification dropped: its target cannot be honoured');
   }
 
-  private async sessionMessage(payload: Payload, via: Via, ingressAt: number): Promise<void> {
+  private async sessionMessage(payload: Payload, at: Arrival): Promise<void> {
     const parsed = sessionMessagesPayloadSchema.safeParse(payload);
     if (!parsed.success) throw new IngressError(`session_messages: ${describeZodError(parsed.error)}`);
     const msg = parsed.data;
     const roomId = sessionRoomId(msg.sessionId);
     if (msg.type === 'session_targeted') {
       const data = msg.data ?? { type: 'session_message', message: msg.message };
-      this.toRoom(roomId, stamped(withSessionRoomId(data, roomId)), via, ingressAt);
+      this.toRoom(roomId, stamped(withSessionRoomId(data, roomId)), at);
       return;
     }
     if (msg.type === 'refresh_bookinguser') {
-      this.toRoom(roomId, bookingUserRefresh(msg.message, msg.action), via, ingressAt);
+      this.toRoom(roomId, bookingUserRefresh(msg.message, msg.action), at);
       return;
     }
-    // Every instance receives a Redis message. With history one of them (the claim's winner)
-    // looks the session up and publishes the result to all; without, those hosting the session do.
-    let route = via.route;
-    if (route.kind === 'every-instance' && route.claim) {
-      const won = this.broker.historyEnabled ? await this.broker.claim(route.claim) : null;
+    // Every instance receives it; only those hosting the session need the look-up.
+    // Every instance has a local copy. With history one of them (the claim's winner) looks the
+    // session up and publishes the result to all; without, those hosting the session do.
+    if (at.claim) {
+      const won = this.broker.historyEnabled ? await this.broker.claim(at.claim) : null;
       if (won === false) return;
-      route = won === true ? { kind: 'publish' } : { kind: 'every-instance' };
+      at = won === true ? { source: at.source, reach: 'cluster', ingressAt: at.ingressAt } : { source: at.source, reach: 'local', ingressAt: at.ingressAt };
     }
-    if (route.kind === 'every-instance' && !this.rooms.has(roomId)) return;
+    if (at.reach === 'local' && !this.rooms.has(roomId)) return;
     const data = await this.partials.push(msg.sessionId);
-    this.log.debug({ session: maskSessionId(msg.sessionId), source: via.source }, 'partial applications pushed');
-    this.toRoom(roomId, withSessionRoomId(partialApplicationsResponse(data), roomId), { source: via.source, route }, ingressAt);
+    this.log.debug({ session: maskSessionId(msg.sessionId), source: at.source }, 'partial applications pushed');
+    this.toRoom(roomId, withSessionRoomId(partialApplicationsResponse(data), roomId), at);
   }
 
-  private roomMessage(payload: Payload, via: Via, ingressAt: number): void {
+  private roomMessage(payload: Payload, at: Arrival): void {
     const parsed = roomMessagesPayloadSchema.safeParse(payload);
     if (!parsed.success) throw new IngressError(`room_messages: ${describeZodError(parsed.error)}`);
-    this.toRoom(parsed.data.roomId, stamped(payload), via, ingressAt);
+    this.toRoom(parsed.data.roomId, stamped(payload), at);
   }
 
-  // Redis messages reached every instance already (the claim picks the one that publishes them).
-  // Others go out through the broker.
-  private toRoom(roomId: string, message: object, { route }: Via, ingressAt: number): void {
-    if (route.kind === 'every-instance') this.relay.toLocalRoom(roomId, message, ingressAt, route.claim);
-    else void this.relay.toRoom(roomId, message, undefined, ingressAt);
+  private toRoom(roomId: string, message: object, at: Arrival): void {
+    if (at.reach === 'local') this.relay.toLocalRoom(roomId, message, at.ingressAt, at.claim);
+    else void this.relay.toRoom(roomId, message, undefined, at.ingressAt);
   }
 
-  private toEveryone(message: object, { route }: Via, ingressAt: number): void {
-    if (route.kind === 'every-instance') this.relay.toLocalAll(message, ingressAt, route.claim);
-    else void this.relay.toAll(message, undefined, ingressAt);
+  private toEveryone(message: object, at: Arrival): void {
+    if (at.reach === 'local') this.relay.toLocalAll(message, at.ingressAt, at.claim);
+    else void this.relay.toAll(message, undefined, at.ingressAt);
   }
 }
