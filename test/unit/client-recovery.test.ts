@@ -226,3 +226,15 @@ test('after updateSession the new session room is learned from the stream_positi
   reconnect(env);
   assert.deepEqual(lastRecover(env).streams, { session_fedcbafedc: { offset: 7, epoch: 's2' }, user_abc: { offset: 2, epoch: 'u' } });
 });
+
+test('a recovery_result relayed from another client does not end the recovery', () => {
+  const { env } = connected();
+  env.socket.receive(msg('broadcast', 1));
+  reconnect(env);
+  env.socket.receive({ type: 'recovery_result', recovered: true, missed: 0, streams: {}, source: 'client' });
+  assert.equal(env.named('portico:recovered').length, 0);
+  env.socket.receive(msg('broadcast', 2));
+  env.socket.receive({ type: 'recovery_result', recovered: true, missed: 1, streams: { broadcast: { recovered: true, missed: 1, offset: 2, epoch: 'e1' } } });
+  assert.deepEqual(env.named('portico:recovered'), [{ recovered: true, missed: 1 }]);
+  assert.deepEqual(shown(env), ['broadcast#1', 'broadcast#2']);
+});
