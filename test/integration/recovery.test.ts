@@ -234,7 +234,7 @@ test('live publications racing the history read arrive once and in order', async
 test('single node without Redis: recover from the memory broker', async () => {
   const gw = await startTestGateway();
   const first = await joined(gw.url);
-  const sender = await TestClient.connect(gw.url);
+  const sender = await joined(gw.url, 'PHPSESSID=recover-sender-02'); // only members speak in a room
   const clients = [first, sender];
   try {
     sender.send({ type: 'entity_event', entityType: 'resource', entityId: 7, event: 'seed' });
