@@ -43,7 +43,13 @@ export type ClientMessageType = ClientMessage['type'];
 
 interface Stamped { timestamp: string }
 
-export interface ConnectionSuccess extends Stamped { type: 'connection_success'; message: string; roomId: string | null }
+/** Where each named stream stands now (RECOVERY-WIRE.md), so a client can recover a stream it got nothing from yet. */
+export type StreamPositions = Record<string, { offset: number; epoch: string }>;
+export interface ConnectionSuccess extends Stamped {
+  type: 'connection_success'; message: string; roomId: string | null;
+  /** With history on: `broadcast` and the session room. */
+  stream_positions?: StreamPositions;
+}
 export interface SessionIdRequired extends Stamped { type: 'session_id_required'; message: string; code: 'NO_SESSION' }
 export interface PongReply extends Stamped { type: 'pong'; id: string; reply_to: string | number | null; heartbeat_id: string | number | null }
 export interface UserInfoUpdateConfirmation extends Stamped {
@@ -52,10 +58,14 @@ export interface UserInfoUpdateConfirmation extends Stamped {
 export interface SessionUpdateConfirmation extends Stamped {
   type: 'session_update_confirmation'; success: true; message: string;
   action: 'none' | 'set' | 'updated'; wasRequired: boolean; sessionId: string;
+  /** With history on: the streams of the rooms the connection is in now. */
+  stream_positions?: StreamPositions;
 }
 export interface SubscriptionConfirmation extends Stamped {
   type: 'subscription_confirmation'; entityType: string; entityId: string | number;
   status: 'subscribed' | 'unsubscribed'; roomId: string;
+  /** With history on, when subscribed: the entity room's stream. */
+  stream_positions?: StreamPositions;
 }
 export interface ErrorReply extends Stamped { type: 'error'; message: string; code: ErrorCode }
 export interface ServerPing extends Stamped { type: 'server_ping'; id: string }

@@ -1,6 +1,6 @@
 /**
- * Builds a gateway's real dependencies from the config: the bus and the cluster channel (memory,
- * or Redis when configured) and the data store (disabled, or PostgreSQL when configured).
+ * Builds a gateway's real dependencies from the config: the broker and the cluster channel
+ * (memory, or Redis when configured) and the data store (disabled, or PostgreSQL when configured).
  */
 import type { Config } from './config/index.js';
 import type { GatewayDeps } from './gateway.js';
@@ -13,8 +13,8 @@ export async function buildDependencies(config: Config, log: Logger): Promise<Ga
   const deps: GatewayDeps = { log };
   if (config.metrics.enabled) deps.observer = createMetrics({ labels: { instance: config.instanceId } });
   if (config.redis.enabled) {
-    const { bus, ingressSources, cluster } = createRedisDependencies(config.redis, log, config.instanceId);
-    deps.bus = bus;
+    const { broker, ingressSources, cluster } = createRedisDependencies(config.redis, log, config.instanceId, config.delivery);
+    deps.broker = broker;
     deps.cluster = cluster;
     deps.ingressSources = [...(deps.ingressSources ?? []), ...ingressSources];
   }

@@ -1,5 +1,5 @@
 /**
- * Gateways wired to a private redis-server exactly as bootstrap wires them (Redis bus plus the
+ * Gateways wired to a private redis-server exactly as bootstrap wires them (Redis broker plus the
  * legacy-channel ingress), a raw publisher that PUBLISHes like PHP does, a log capture, and
  * small polling helpers for the Redis tests.
  */
@@ -36,12 +36,12 @@ export function testRedisConfig(server: RedisServer, overrides: DeepPartial<Redi
 }
 
 /** `deps` adds to (never replaces) the Redis parts, e.g. `clientAssetsDir` for browser tests. */
-export async function startRedisGateway(server: RedisServer, overrides: DeepPartial<Config> = {}, deps: Omit<GatewayDeps, 'log' | 'bus' | 'ingressSources' | 'cluster'> = {}): Promise<RedisTestGateway> {
+export async function startRedisGateway(server: RedisServer, overrides: DeepPartial<Config> = {}, deps: Omit<GatewayDeps, 'log' | 'broker' | 'ingressSources' | 'cluster'> = {}): Promise<RedisTestGateway> {
   const { log, lines } = captureLogger();
   const instanceId = overrides.instanceId ?? `gw-${Math.random().toString(36).slice(2, 8)}`;
   const redisConfig = testRedisConfig(server, overrides.redis);
-  const redis = createRedisDependencies(redisConfig, log, instanceId);
-  const gw = await startTestGateway({ ...overrides, instanceId, redis: redisConfig }, { ...deps, log, bus: redis.bus, ingressSources: redis.ingressSources, cluster: redis.cluster });
+  const redis = createRedisDependencies(redisConfig, log, instanceId, defaultConfig(overrides).delivery);
+  const gw = await startTestGateway({ ...overrides, instanceId, redis: redisConfig }, { ...deps, log, broker: redis.broker, ingressSources: redis.ingressSources, cluster: redis.cluster });
   return { ...gw, redis, lines };
 }
 

@@ -29,12 +29,13 @@ test('a look-up names rooms by full id, by the masked id shown (at least 4 hash 
 });
 
 test('the cluster chart sums instances per 5-second bucket, carrying an instance\'s previous sample into a bucket it has not sampled yet', () => {
-  const s = (t: number, connections: number): Sample => ({ t, connections, messagesIn: 1, messagesOut: 2, deliveries: 3, drops: { rate_limit: 0, slow_consumer: 0, oversize: 1, forbidden_type: 0, undeliverable: 0 } });
+  const s = (t: number, connections: number): Sample => ({ t, connections, messagesIn: 1, messagesOut: 2, deliveries: 3, drops: { rate_limit: 0, slow_consumer: 0, oversize: 1, forbidden_type: 0, undeliverable: 0 }, recovery: { recovered: 1, failed: 0 } });
   const a = [s(10_100, 1), s(15_100, 2), s(20_100, 3)];
   const b = [s(13_900, 10), s(18_900, 20)]; // B samples at another phase and has not sampled at 20 000+ yet
   const total = aggregateSamples([a, b]);
   assert.deepEqual(total.map((x) => [x.t, x.connections]), [[10_000, 11], [15_000, 22], [20_000, 23]]);
   assert.equal(total[1]!.drops.oversize, 2);
+  assert.equal(total[1]!.recovery.recovered, 2);
 });
 
 test('samples are rates per second since the previous one; the ring keeps the last N', () => {
@@ -45,8 +46,11 @@ test('samples are rates per second since the previous one; the ring keeps the la
   counters.errorSent('RATE_LIMITED');
   counters.connectionClosed(1009);
   counters.delivered({ origin: 'x', target: { kind: 'room', roomId: 'entity_a_1' }, frame: '{}' }, 4);
+  counters.recovered(true, 3);
+  counters.recovered(false, 0);
   const sample = ring.take(3, counters.totals, 5000);
   assert.deepEqual([sample.messagesIn, sample.deliveries, sample.messagesOut, sample.drops.rate_limit, sample.drops.oversize], [2, 0.8, 0.8, 0.2, 0.2]);
+  assert.deepEqual(sample.recovery, { recovered: 0.2, failed: 0.2 });
   ring.take(3, counters.totals, 10_000);
   assert.deepEqual(ring.list().map((x) => x.t), [5000, 10_000]);
   assert.equal(counters.roomMessagesPerMinute('entity_a_1'), 1);

@@ -11,7 +11,7 @@ interface Instance {
   rooms?: Record<string, number>; eventLoop?: { meanMs: number; p99Ms: number; maxMs: number };
   memory?: { rssBytes: number; heapUsedBytes: number };
 }
-interface Sample { t: number; connections: number; messagesIn: number; messagesOut: number; deliveries: number; drops: Record<string, number> }
+interface Sample { t: number; connections: number; messagesIn: number; messagesOut: number; deliveries: number; drops: Record<string, number>; recovery?: { recovered: number; failed: number } }
 interface RoomRow { room: string; kind: string; members: number; perMinute: number; instances: number }
 interface Member { connection: string; session: string | null; user: boolean; ip: string; rooms: number }
 interface LookupAnswer { instances: Array<{ instance: string; rooms: Array<{ room: string; kind: string; members: Member[]; more: number }> }>; missing: string[] }
@@ -186,6 +186,9 @@ function renderCharts(samples: Sample[], reasons: string[]): void {
   drawChart('chart-messages', 'Messages', 'per second', [{ label: 'in', values: pick((s) => s.messagesIn) }, { label: 'out', values: pick((s) => s.messagesOut) }]);
   drawChart('chart-deliveries', 'Deliveries', 'per second', [{ label: 'delivered', values: pick((s) => s.deliveries) }]);
   drawChart('chart-drops', 'Drops by reason', 'per second', reasons.map((r) => ({ label: DROP_LABELS[r] ?? r, values: pick((s) => s.drops[r] ?? 0) })));
+  drawChart('chart-recovery', 'Recovery after reconnect', 'per second', [
+    { label: 'recovered', values: pick((s) => s.recovery?.recovered ?? 0) }, { label: 'not recovered', values: pick((s) => s.recovery?.failed ?? 0) },
+  ]);
 }
 
 // ---- rooms, lookup, notify ----

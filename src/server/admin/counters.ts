@@ -4,18 +4,22 @@
  * ring of samples taken every few seconds so a page opened now shows the last 15 minutes.
  */
 import { ERROR_CODES } from '../../protocol/constants.js';
-import type { BusEnvelope, BusStatus } from '../bus/bus.js';
+import type { BrokerStatus, Publication } from '../broker/broker.js';
 import type { GatewayObserver, GatewayState, MetricsExposition } from '../observer.js';
 
 export const DROP_REASONS = ['rate_limit', 'slow_consumer', 'oversize', 'forbidden_type', 'undeliverable'] as const;
 export type AdminDropReason = (typeof DROP_REASONS)[number];
 export type DropCounts = Record<AdminDropReason, number>;
 
+/** Answers to `recover` after a reconnect: every stream recovered, or not (gap too old, history lost). */
+export interface RecoveryCounts { recovered: number; failed: number }
+
 export interface Totals {
   messagesIn: number;
   messagesOut: number;
   deliveries: number;
   drops: DropCounts;
+  recovery: RecoveryCounts;
 }
 
 /** One point of the charts: connections at `t`, the rest per second since the previous sample. */
@@ -26,6 +30,7 @@ export interface Sample {
   messagesOut: number;
   deliveries: number;
   drops: DropCounts;
+  recovery: RecoveryCounts;
 }
 
 const zeroDrops = (): DropCounts => ({ rate_limit: 0, slow_consumer: 0, oversize: 0, forbidden_type: 0, undeliverable: 0 });
@@ -33,7 +38,7 @@ const zeroDrops = (): DropCounts => ({ rate_limit: 0, slow_consumer: 0, oversize
 const MAX_COUNTED_ROOMS = 10_000;
 
 export class AdminCounters implements GatewayObserver {
-  readonly totals: Totals = { messagesIn: 0, messagesOut: 0, deliveries: 0, drops: zeroDrops() };
+  readonly totals: Totals = { messagesIn: 0, messagesOut: 0, deliveries: 0, drops: zeroDrops(), recovery: { recovered: 0, failed: 0 } };
   exposition?: () => Promise<MetricsExposition>;
   /** Messages per room in the current and the previous minute. */
   private roomsNow = new Map<string, number>();
@@ -73,7 +78,7 @@ export class AdminCounters implements GatewayObserver {
   ingress(...args: Parameters<GatewayObserver['ingress']>): void { this.inner.ingress(...args); }
   spoolFile(...args: Parameters<GatewayObserver['spoolFile']>): void { this.inner.spoolFile(...args); }
 
-  delivered(envelope: BusEnvelope, recipients: number): void {
+  delivered(envelope: Publication, recipients: number): void {
     this.totals.deliveries += recipients;
     this.totals.messagesOut += recipients;
     if (envelope.target.kind === 'room') {
@@ -90,13 +95,18 @@ export class AdminCounters implements GatewayObserver {
     this.inner.undeliverable(reason);
   }
 
+  recovered(recovered: boolean, missed: number): void {
+    this.totals.recovery[recovered ? 'recovered' : 'failed'] += 1;
+    this.inner.recovered?.(recovered, missed);
+  }
+
   slowConsumer(): void {
     this.totals.drops.slow_consumer += 1;
     this.inner.slowConsumer?.();
   }
 
   authCallback(...args: Parameters<GatewayObserver['authCallback']>): void { this.inner.authCallback(...args); }
-  busStatusChanged(from: BusStatus, to: BusStatus): void { this.inner.busStatusChanged(from, to); }
+  busStatusChanged(from: BrokerStatus, to: BrokerStatus): void { this.inner.busStatusChanged(from, to); }
   attach(state: GatewayState): void { this.inner.attach?.(state); }
 
   /** Messages to `roomId` over about the last minute (the previous full minute and the current part, weighted). */
@@ -134,8 +144,9 @@ export class SampleRing {
       messagesOut: rate(totals.messagesOut, prev?.totals.messagesOut),
       deliveries: rate(totals.deliveries, prev?.totals.deliveries),
       drops,
+      recovery: { recovered: rate(totals.recovery.recovered, prev?.totals.recovery.recovered), failed: rate(totals.recovery.failed, prev?.totals.recovery.failed) },
     };
-    this.last = { t: now, totals: { ...totals, drops: { ...totals.drops } } };
+    this.last = { t: now, totals: { ...totals, drops: { ...totals.drops }, recovery: { ...totals.recovery } } };
     this.samples.push(sample);
     if (this.samples.length > this.capacity) this.samples.shift();
     return sample;

@@ -160,7 +160,10 @@ export function aggregateSamples(perInstance: Sample[][]): Sample[] {
   const indexed = perInstance.map((samples) => new Map(samples.map((s) => [bucketOf(s.t), s])));
   const keys = [...new Set(indexed.flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
   return keys.map((key) => {
-    const total: Sample = { t: key, connections: 0, messagesIn: 0, messagesOut: 0, deliveries: 0, drops: { rate_limit: 0, slow_consumer: 0, oversize: 0, forbidden_type: 0, undeliverable: 0 } };
+    const total: Sample = {
+      t: key, connections: 0, messagesIn: 0, messagesOut: 0, deliveries: 0,
+      drops: { rate_limit: 0, slow_consumer: 0, oversize: 0, forbidden_type: 0, undeliverable: 0 }, recovery: { recovered: 0, failed: 0 },
+    };
     for (const byBucket of indexed) {
       const s = byBucket.get(key) ?? byBucket.get(key - SAMPLE_BUCKET_MS);
       if (!s) continue;
@@ -169,6 +172,8 @@ export function aggregateSamples(perInstance: Sample[][]): Sample[] {
       total.messagesOut += s.messagesOut;
       total.deliveries += s.deliveries;
       for (const r of DROP_REASONS) total.drops[r] += s.drops[r];
+      total.recovery.recovered += s.recovery?.recovered ?? 0; // an instance of an earlier version has none
+      total.recovery.failed += s.recovery?.failed ?? 0;
     }
     return total;
   });

@@ -1,30 +1,36 @@
 /**
- * The Redis parts of a gateway, built from `config.redis`: the bus, the legacy-channel ingress and
- * the cluster channel, sharing one publisher and one subscriber connection. Bootstrap uses this; so do tests that run
- * several gateways against one private redis-server.
+ * The Redis parts of a gateway, built from `config.redis` and `config.delivery`: the broker, the
+ * legacy-channel ingress and the cluster channel (admin view), sharing one publisher and one
+ * subscriber connection. Bootstrap uses this; so do tests that run several gateways against one
+ * private redis-server.
  */
-import { RedisBus } from '../bus/redis.js';
+import { RedisBroker } from '../broker/redis.js';
 import { RedisClusterChannel } from '../cluster/redis.js';
-import type { RedisConfig } from '../config/index.js';
+import { defaultConfig, type DeliveryConfig, type RedisConfig } from '../config/index.js';
 import type { ExternalIngress } from '../ingress/external.js';
+import { CLAIM_TTL_MS } from '../ingress/legacy-claims.js';
 import { RedisIngress } from '../ingress/redis.js';
 import type { Logger } from '../log.js';
+import { historySettings } from '../broker/history-settings.js';
 import { RedisLink } from './link.js';
 
 export interface RedisDependencies {
-  bus: RedisBus;
+  broker: RedisBroker;
   ingressSources: ExternalIngress[];
   link: RedisLink;
   /** Request/response between instances (the admin view), on channels of its own. */
   cluster: RedisClusterChannel;
 }
 
-/** Name of the channel the instances exchange bus envelopes on. */
+/** Name of the channel the instances exchange publications on. */
 export const clusterChannel = (config: RedisConfig): string => `${config.prefix}bus`;
 
-export function createRedisDependencies(config: RedisConfig, log: Logger, instanceId: string): RedisDependencies {
+export function createRedisDependencies(config: RedisConfig, log: Logger, instanceId: string, delivery: DeliveryConfig = defaultConfig().delivery): RedisDependencies {
   const link = new RedisLink(config, log, instanceId);
-  const bus = new RedisBus(link, { instanceId, channel: clusterChannel(config), maxPendingPublishes: config.maxPendingPublishes, log });
+  const broker = new RedisBroker(link, {
+    instanceId, prefix: config.prefix, maxPendingPublishes: config.maxPendingPublishes, log,
+    history: historySettings(delivery), outageBuffer: delivery.outageBuffer, claimTtlMs: CLAIM_TTL_MS,
+  });
   const cluster = new RedisClusterChannel(link, instanceId, config.prefix, log);
-  return { bus, ingressSources: [new RedisIngress(link, log)], link, cluster };
+  return { broker, ingressSources: [new RedisIngress(link, log, broker.historyEnabled)], link, cluster };
 }
