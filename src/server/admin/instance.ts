@@ -151,7 +151,7 @@ export class AdminInstance {
   private sample(): void {
     if (this.lag.count > 0) {
       // The histogram times a timer of LAG_RESOLUTION_MS; what exceeds it is the loop's delay.
-      const ms = (ns: number) => Math.max(0, Math.round(ns / 1e5) / 10 - LAG_RESOLUTION_MS);
+      const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - LAG_RESOLUTION_MS) * 10) / 10);
       this.lastLag = { meanMs: ms(this.lag.mean), p99Ms: ms(this.lag.percentile(99)), maxMs: ms(this.lag.max) };
       this.lag.reset();
     }
