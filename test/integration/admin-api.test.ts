@@ -43,6 +43,7 @@ test('no token or a wrong one: 401 on every endpoint; the right one: 200', async
   }
   const post = await fetch(`${cluster.a.httpUrl}/admin/api/drain`, { method: 'POST', headers: { authorization: 'Bearer wrong' }, body: '{"instance":"gw-b"}' });
   assert.equal(post.status, 401);
+  assert.equal(cluster.a.lines.filter((l) => l.msg === 'admin refused: wrong token').length, 1, 'a token guesser gets one line a minute, not one per try');
   const foreign = await fetch(`${cluster.a.httpUrl}/admin/api/drain`, {
     method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, origin: 'https://evil.example' }, body: '{"instance":"gw-b"}',
   });

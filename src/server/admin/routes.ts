@@ -13,6 +13,7 @@ import { BearerToken, BodyTooLarge, readBody } from '../http/bearer.js';
 import { sendJson, type HttpRouter } from '../http/router.js';
 import { serveAsset, type StaticAsset } from '../http/static-assets.js';
 import type { Logger } from '../log.js';
+import { KeyedThrottle } from '../log-throttle.js';
 import { sessionRoomId } from '../session.js';
 import type { ClusterView } from './cluster-view.js';
 import type { AdminSource, RecentLogLine, RoomMembers, RoomSummary, Sample } from './instance.js';
@@ -41,18 +42,24 @@ type Api = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void
 export function registerAdminRoutes(router: HttpRouter, opts: AdminRoutesOptions): void {
   const { view, source, log } = opts;
   const bearer = new BearerToken(opts.token);
+  // Refusals are provoked at will (a token guesser): once per kind and address a minute, with a count.
+  const refusals = new KeyedThrottle();
+  const refused = (req: IncomingMessage, msg: string, fields: object): void => {
+    const held = refusals.take(`${msg}:${req.socket.remoteAddress}`);
+    if (held !== null) log.warn({ ip: req.socket.remoteAddress, ...fields, ...(held > 0 ? { alsoSeen: held } : {}) }, msg);
+  };
   router.add('GET', ADMIN_PAGE_PATHS, (req, res) => serveAsset(req, res, opts.page));
 
   const api = (method: 'GET' | 'POST', name: string, handler: Api): void => {
     router.add(method, [`${API}/${name}`], async (req, res) => {
       const verdict = bearer.check(req);
       if (verdict !== 'ok') {
-        if (verdict === 'wrong') log.warn({ ip: req.socket.remoteAddress, path: `${API}/${name}` }, 'admin refused: wrong token');
+        if (verdict === 'wrong') refused(req, 'admin refused: wrong token', { path: `${API}/${name}` });
         return sendJson(res, 401, { error: 'unauthorized', message: verdict === 'missing' ? 'Authorization: Bearer <token> required' : 'Invalid token' }, { 'www-authenticate': 'Bearer' });
       }
       // Defence in depth: the token already keeps other sites out (a browser never adds it by itself).
       if (!opts.sameOrigin(req)) {
-        log.warn({ ip: req.socket.remoteAddress, origin: req.headers.origin?.slice(0, 200) }, 'admin refused: request from another origin');
+        refused(req, 'admin refused: request from another origin', { origin: req.headers.origin?.slice(0, 200) });
         return sendJson(res, 403, { error: 'forbidden_origin', message: 'The admin API answers its own page only' });
       }
       await handler(req, res, new URL(req.url ?? '/', 'http://admin.invalid'));
