@@ -198,7 +198,7 @@ export class Gateway implements AdminSource {
       registerAdminRoutes(this.router, { token: config.admin.token, page, view, source: this, log: this.log, sameOrigin });
     }
     registerClientAssets(this.router, loadClientAssets(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log));
-    registerHomePage(this.router, { packageDir: packageRoot(), metricsEnabled: config.metrics.enabled && this.observer.exposition !== undefined });
+    registerHomePage(this.router, { packageDir: packageRoot(), metricsEnabled: config.metrics.enabled && this.observer.exposition !== undefined, adminEnabled: config.admin.token !== undefined });
     this.broker.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
     this.server.on('upgrade', this.transport.handleUpgrade);

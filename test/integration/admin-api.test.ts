@@ -50,6 +50,7 @@ test('no token or a wrong one: 401 on every endpoint; the right one: 200', async
   assert.equal(foreign.status, 403, 'another origin is refused even with the token');
   const own = await fetch(`${cluster.a.httpUrl}/admin/api/cluster`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, origin: cluster.a.httpUrl } });
   assert.equal(own.status, 200);
+  assert.match(await (await fetch(`${cluster.a.httpUrl}/`)).text(), /href="admin"/, 'the start page links the admin view');
   const page = await fetch(`${cluster.a.httpUrl}/admin`);
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]+'/);

@@ -23,6 +23,8 @@ export interface HomeOptions {
   /** Folder holding README.md and docs/ (the package root). */
   packageDir: string;
   metricsEnabled: boolean;
+  /** WSS_ADMIN_TOKEN is set: link /admin (not under /wss, so not behind the proxy). */
+  adminEnabled?: boolean;
 }
 
 export function registerHomePage(router: HttpRouter, opts: HomeOptions): void {
@@ -35,7 +37,7 @@ export function registerHomePage(router: HttpRouter, opts: HomeOptions): void {
     router.add('GET', [`/${doc.route}`, `/wss/${doc.route}`], (req, res) => serveAsset(req, res, doc.asset));
   }
   const page = (underProxy: boolean): StaticAsset => {
-    const body = Buffer.from(renderHome(docs, opts.metricsEnabled && !underProxy), 'utf8');
+    const body = Buffer.from(renderHome(docs, opts.metricsEnabled && !underProxy, opts.adminEnabled === true && !underProxy), 'utf8');
     return assetOf(body, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': HOME_CSP, 'referrer-policy': 'no-referrer' });
   };
   const root = page(false);
@@ -49,11 +51,12 @@ export function registerHomePage(router: HttpRouter, opts: HomeOptions): void {
 }
 
 /** Links are relative, so the same page works at `/` and at `/wss/` behind the proxy. */
-function renderHome(docs: readonly Doc[], withMetrics: boolean): string {
+function renderHome(docs: readonly Doc[], withMetrics: boolean, withAdmin: boolean): string {
   const links = [
     ['websocket-test', 'Test page: connect, send every message type, watch every frame'],
     ['health', 'Health (JSON): status, clients, Redis, database, spool'],
     ...(withMetrics ? [['metrics', 'Metrics (Prometheus text format)']] : []),
+    ...(withAdmin ? [['admin', 'Admin view: every instance, live charts, rooms, warnings (token required)']] : []),
     ...docs.map((d) => [d.route, d.title]),
   ];
   const items = links.map(([href, text]) => `    <li><a href="${href}">${text}</a></li>`).join('\n');
