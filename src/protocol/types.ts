@@ -43,7 +43,7 @@ export type ClientMessageType = ClientMessage['type'];
 
 interface Stamped { timestamp: string }
 
-/** Where each named stream stands now (RECOVERY-WIRE.md), so a client can recover a stream it got nothing from yet. */
+/** Where each named stream stands now (docs/protocol.md, "Recovery"), so a client can recover a stream it got nothing from yet. */
 export type StreamPositions = Record<string, { offset: number; epoch: string }>;
 export interface ConnectionSuccess extends Stamped {
   type: 'connection_success'; message: string; roomId: string | null;

@@ -41,7 +41,7 @@ export const clientSchemas = {
   room_ping_response: z.looseObject({ roomId, pingId: optionalId }),
   chat: z.looseObject({}),
   notification: z.looseObject({}),
-  /** RECOVERY-WIRE.md: the last position the client saw per stream. */
+  /** docs/protocol.md, "Recovery": the last position the client saw per stream. */
   recover: z.looseObject({
     streams: z.record(roomId, z.object({ offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), epoch: z.string().max(100) }))
       .refine((s) => Object.keys(s).length <= MAX_RECOVER_STREAMS, `at most ${MAX_RECOVER_STREAMS} streams`),

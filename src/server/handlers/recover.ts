@@ -1,4 +1,4 @@
-/** `recover`: send the stream messages the connection missed, then one `recovery_result` (RECOVERY-WIRE.md). */
+/** `recover`: send the stream messages the connection missed, then one `recovery_result` (docs/protocol.md, "Recovery"). */
 import type { StreamPosition } from '../broker/broker.js';
 import type { Handler } from './context.js';
 
