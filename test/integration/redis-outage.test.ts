@@ -156,6 +156,22 @@ test('a stream that lost a publication beyond WSS_OUTAGE_BUFFER gets a new epoch
   }
 });
 
+test('a publication kept locally never overtakes one still waiting for Redis: the origin\'s clients get them in the order accepted', async () => {
+  const server = await startRedisServer();
+  const A = await startRedisGateway(server, { redis: { maxPendingPublishes: 1 } });
+  const a1 = await TestClient.connect(A.url);
+  try {
+    server.pause(); // the first publish waits for a reply; the second is over the bound
+    void A.gateway.relay.toAll({ type: 'ordered', i: 1 });
+    void A.gateway.relay.toAll({ type: 'ordered', i: 2 });
+    await waitFor(() => a1.count((m) => m.type === 'ordered') === 2, 'both delivered locally');
+    assert.deepEqual(a1.messages.filter((m) => m.type === 'ordered').map((m) => m.i), [1, 2]);
+  } finally {
+    server.resume();
+    await teardown(server, [A], [a1]);
+  }
+});
+
 test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded; the rest are kept, local clients still served', async () => {
   const server = await startRedisServer();
   const A = await startRedisGateway(server, { redis: { maxPendingPublishes: 100 } });

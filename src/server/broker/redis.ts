@@ -82,6 +82,8 @@ export class RedisBroker implements Broker {
   private readonly order: StreamOrder;
   /** History-on publications sent to Redis and not yet seen coming back, by sequence number (oldest first). */
   private readonly inFlight = new Map<number, InFlight>();
+  /** Every in-flight publication was delivered here already (spares a walk of `inFlight` per publish during a burst). */
+  private inFlightAllHere = true;
   /** Claims of legacy messages this instance delivered itself while Redis hung (their copy from the winner is skipped). */
   private readonly claimsDeliveredHere = new RecentSet<string>();
   /** Claims whose copy (from whichever instance won) arrived here recently. */
@@ -162,11 +164,18 @@ export class RedisBroker implements Broker {
       return Promise.resolve(null);
     }
     if (!sendable) {
+      // Publications still waiting for Redis were accepted first: they reach this instance's
+      // clients before this one does (its copy coming back later is skipped).
+      if (!this.inFlightAllHere) {
+        this.deliverOverdue(Number.POSITIVE_INFINITY);
+        this.inFlightAllHere = true;
+      }
       this.deliverHere(request);
       return this.keep({ request, seq });
     }
     this.pending += 1;
     this.inFlight.set(seq, { request, sentAt: Date.now(), deliveredHere: false });
+    this.inFlightAllHere = false;
     return this.runPublish(request, seq, false).then(
       (reply) => {
         this.settled();
@@ -233,9 +242,8 @@ export class RedisBroker implements Broker {
     return entry;
   }
 
-  /** Deliver here what Redis has not answered for LOCAL_FALLBACK_MS (see there). */
-  private deliverOverdue(): void {
-    const due = Date.now() - LOCAL_FALLBACK_MS;
+  /** Deliver here, in order, what Redis has not answered since `due` (by default LOCAL_FALLBACK_MS ago, see there). */
+  private deliverOverdue(due = Date.now() - LOCAL_FALLBACK_MS): void {
     for (const [seq, entry] of this.inFlight) {
       if (entry.sentAt > due) break;
       if (entry.deliveredHere || (entry.request.claim && this.claimsReceived.has(claimId(entry.request.claim)))) continue;
