@@ -2,6 +2,7 @@
  * Outbound deliveries: serialise once, publish on the bus, and (as the bus's deliver function)
  * write the frame to the matching local connections.
  */
+import type { Outbound } from '../protocol/types.js';
 import type { Bus, BusEnvelope } from './bus/bus.js';
 import type { Connection } from './connection.js';
 import { prepareFrame } from './fanout.js';
@@ -17,22 +18,22 @@ export class Relay {
   ) {}
 
   /** Every connection on every instance, except `exclude`. */
-  toAll(message: object, exclude?: Connection, ingressAt?: number): void {
+  toAll(message: Outbound, exclude?: Connection, ingressAt?: number): void {
     this.publish({ kind: 'all' }, message, exclude, ingressAt);
   }
 
   /** Members of `roomId` on every instance, except `exclude`. */
-  toRoom(roomId: string, message: object, exclude?: Connection, ingressAt?: number): void {
+  toRoom(roomId: string, message: Outbound, exclude?: Connection, ingressAt?: number): void {
     this.publish({ kind: 'room', roomId }, message, exclude, ingressAt);
   }
 
   /** Members of `roomId` on this instance only (messages every instance already received). */
-  toLocalRoom(roomId: string, message: object, ingressAt?: number): void {
+  toLocalRoom(roomId: string, message: Outbound, ingressAt?: number): void {
     this.deliver(this.envelope({ kind: 'room', roomId }, message, undefined, ingressAt));
   }
 
   /** Every connection on this instance only. */
-  toLocalAll(message: object, ingressAt?: number): void {
+  toLocalAll(message: Outbound, ingressAt?: number): void {
     this.deliver(this.envelope({ kind: 'all' }, message, undefined, ingressAt));
   }
 
@@ -53,12 +54,12 @@ export class Relay {
     this.onDelivered(envelope, sent);
   };
 
-  private publish(target: BusEnvelope['target'], message: object, exclude?: Connection, ingressAt?: number): void {
+  private publish(target: BusEnvelope['target'], message: Outbound, exclude?: Connection, ingressAt?: number): void {
     this.bus.publish(this.envelope(target, message, exclude, ingressAt));
   }
 
-  private envelope(target: BusEnvelope['target'], message: object, exclude?: Connection, ingressAt = Date.now()): BusEnvelope {
-    const type = (message as { type?: unknown }).type;
+  private envelope(target: BusEnvelope['target'], message: Outbound, exclude?: Connection, ingressAt = Date.now()): BusEnvelope {
+    const type = message.type;
     return { origin: this.instanceId, target, frame: JSON.stringify(message), exclude: exclude?.id, ingressAt, type: typeof type === 'string' ? type : undefined };
   }
 }

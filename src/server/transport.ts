@@ -112,7 +112,7 @@ export class Transport {
       const now = Date.now();
       if (now - (this.lastRateError.get(conn) ?? 0) >= RATE_ERROR_INTERVAL_MS) {
         this.lastRateError.set(conn, now);
-        conn.send(errorReply(ERROR_CODES.RATE_LIMITED, 'Too many messages; slow down'));
+        conn.send(errorReply(ERROR_CODES.RATE_LIMITED));
         this.observer.errorSent(ERROR_CODES.RATE_LIMITED);
       }
       return;

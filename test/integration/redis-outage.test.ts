@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { health, rawPublisher, sleep, startRedisGateway, teardown, waitFor, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer } from '../helpers/redis-server.js';
+import { stamped } from '../../src/server/messages.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
 
 const transitions = (g: RedisTestGateway, to: string) => g.lines.filter((l) => l.msg === `redis connected -> ${to}` || l.msg.startsWith(`redis connected -> ${to};`)).length;
@@ -76,7 +77,7 @@ test('Redis killed mid-run and restarted on the same port', async () => {
 
     // Remote publishes while down are dropped, not queued: nothing piles up in ioredis.
     const droppedBefore = A.redis.bus.droppedPublishes;
-    for (let i = 0; i < 5000; i++) A.gateway.relay.toAll({ type: 'outage_flood', i });
+    for (let i = 0; i < 5000; i++) A.gateway.relay.toAll(stamped({ type: 'outage_flood', i }));
     assert.equal(A.redis.bus.droppedPublishes - droppedBefore, 5000);
     const publisher = A.redis.link.publisher.client as unknown as { offlineQueue: { length: number }; commandQueue: { length: number } };
     assert.equal(publisher.offlineQueue.length, 0);
@@ -121,7 +122,7 @@ test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded, local cli
     await expectChatAcross(a1, b1, 'before the hang');
     server.pause();
     const isFlood = (m: Msg) => m.type === 'hang_flood';
-    for (let i = 0; i < 1000; i++) A.gateway.relay.toAll({ type: 'hang_flood', i });
+    for (let i = 0; i < 1000; i++) A.gateway.relay.toAll(stamped({ type: 'hang_flood', i }));
     assert.ok(A.redis.bus.droppedPublishes >= 900, `at most 100 publishes wait for the hung server (dropped ${A.redis.bus.droppedPublishes})`);
     await expectChatAcross(a1, a2, 'local while hung');
     await a2.next(isFlood, 5000);

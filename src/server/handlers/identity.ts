@@ -2,28 +2,28 @@
 import { ERROR_CODES, TEXTS } from '../../protocol/constants.js';
 import { maskSessionId } from '../../protocol/room-ids.js';
 import { sessionIdSchema, userIdSchema } from '../../protocol/validate.js';
-import type { SessionUpdateConfirmation, UserInfoUpdateConfirmation } from '../../protocol/types.js';
+import type { ClientMessage, SessionUpdateConfirmation, UserInfoUpdateConfirmation } from '../../protocol/types.js';
 import { errorReply, now } from '../messages.js';
 import type { Handler } from './context.js';
 
-export const handleUpdateUserInfo: Handler<{ userId?: unknown }> = (_ctx, conn, msg) => {
+export const handleUpdateUserInfo: Handler<ClientMessage<'update_user_info'>> = (_ctx, conn, msg) => {
   const parsed = userIdSchema.safeParse(msg.userId);
   if (!parsed.success) {
-    conn.send(errorReply(ERROR_CODES.INVALID_USER_ID, 'userId must be an integer'));
+    conn.send(errorReply(ERROR_CODES.INVALID_USER_ID));
     return;
   }
   conn.userId = parsed.data;
   const reply: UserInfoUpdateConfirmation = {
-    type: 'user_info_update_confirmation', success: true, message: 'User information updated successfully',
+    type: 'user_info_update_confirmation', success: true, message: TEXTS.userInfoUpdated,
     userId: parsed.data, timestamp: now(),
   };
   conn.send(reply);
 };
 
-export const handleUpdateSession: Handler<{ sessionId?: unknown }> = (ctx, conn, msg) => {
+export const handleUpdateSession: Handler<ClientMessage<'update_session'>> = (ctx, conn, msg) => {
   const parsed = sessionIdSchema.safeParse(msg.sessionId);
   if (!parsed.success) {
-    conn.send(errorReply(ERROR_CODES.INVALID_SESSION_ID, TEXTS.invalidSessionId));
+    conn.send(errorReply(ERROR_CODES.INVALID_SESSION_ID));
     return;
   }
   const sessionId = parsed.data;

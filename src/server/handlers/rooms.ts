@@ -1,50 +1,49 @@
 /** Entity subscriptions and room-scoped relays: subscribe, unsubscribe, room_message, session_message, entity_event, room_ping_response. */
-import { ERROR_CODES, TEXTS } from '../../protocol/constants.js';
+import { ERROR_CODES } from '../../protocol/constants.js';
 import { entityRoomId } from '../../protocol/room-ids.js';
-import type { SubscriptionConfirmation } from '../../protocol/types.js';
+import type { ClientMessage, SubscriptionConfirmation } from '../../protocol/types.js';
 import { errorReply, now, stamped } from '../messages.js';
 import { withSessionContext, type Handler } from './context.js';
 
 type EntityRef = { entityType: string; entityId: string | number };
-type Relayed = Record<string, unknown>;
 
 function confirmation(msg: EntityRef, status: SubscriptionConfirmation['status']): SubscriptionConfirmation {
   const roomId = entityRoomId(msg.entityType, msg.entityId);
   return { type: 'subscription_confirmation', entityType: msg.entityType, entityId: msg.entityId, status, roomId, timestamp: now() };
 }
 
-export const handleSubscribe: Handler<EntityRef> = (ctx, conn, msg) => {
+export const handleSubscribe: Handler<ClientMessage<'subscribe'>> = (ctx, conn, msg) => {
   ctx.rooms.join(conn, entityRoomId(msg.entityType, msg.entityId));
   conn.send(confirmation(msg, 'subscribed'));
 };
 
-export const handleUnsubscribe: Handler<EntityRef> = (ctx, conn, msg) => {
+export const handleUnsubscribe: Handler<ClientMessage<'unsubscribe'>> = (ctx, conn, msg) => {
   ctx.rooms.leave(conn, entityRoomId(msg.entityType, msg.entityId));
   conn.send(confirmation(msg, 'unsubscribed'));
 };
 
-export const handleRoomMessage: Handler<Relayed & { roomId: string }> = (ctx, conn, msg) => {
+export const handleRoomMessage: Handler<ClientMessage<'room_message'>> = (ctx, conn, msg) => {
   if (!ctx.rooms.isMember(conn, msg.roomId)) {
-    conn.send(errorReply(ERROR_CODES.ROOM_ACCESS_DENIED, TEXTS.roomAccessDenied));
+    conn.send(errorReply(ERROR_CODES.ROOM_ACCESS_DENIED));
     return;
   }
   ctx.relay.toRoom(msg.roomId, stamped(withSessionContext(conn, msg)), conn);
 };
 
-export const handleSessionMessage: Handler<Relayed> = (ctx, conn, msg) => {
+export const handleSessionMessage: Handler<ClientMessage<'session_message'>> = (ctx, conn, msg) => {
   if (!conn.sessionRoom) {
-    conn.send(errorReply(ERROR_CODES.NO_SESSION, TEXTS.noSession));
+    conn.send(errorReply(ERROR_CODES.NO_SESSION));
     return;
   }
   const relayed = { ...withSessionContext(conn, msg), type: 'room_message', roomId: conn.sessionRoom };
   ctx.relay.toRoom(conn.sessionRoom, stamped(relayed), conn);
 };
 
-export const handleEntityEvent: Handler<Relayed & EntityRef> = (ctx, conn, msg) => {
+export const handleEntityEvent: Handler<ClientMessage<'entity_event'>> = (ctx, conn, msg) => {
   // Relayed to the room wherever it has members; instances without it deliver to nobody.
   ctx.relay.toRoom(entityRoomId(msg.entityType, msg.entityId), stamped(withSessionContext(conn, msg)), conn);
 };
 
-export const handleRoomPingResponse: Handler<{ roomId: string }> = (ctx, conn, msg) => {
+export const handleRoomPingResponse: Handler<ClientMessage<'room_ping_response'>> = (ctx, conn, msg) => {
   ctx.rooms.touch(conn, msg.roomId);
 };

@@ -5,6 +5,7 @@
  * messages arrive at one instance and go out on the bus to reach all of them.
  */
 import type { LegacyChannel } from '../../protocol/constants.js';
+import type { Outbound } from '../../protocol/types.js';
 import { entityRoomId, maskSessionId } from '../../protocol/room-ids.js';
 import {
   describeZodError, isPlainObject, notificationsPayloadSchema, roomMessagesPayloadSchema, sessionMessagesPayloadSchema,
@@ -114,12 +115,12 @@ export class Ingress {
   }
 
   // Redis messages reached every instance already: deliver here only. Others go out on the bus.
-  private toRoom(roomId: string, message: object, source: IngressSource, ingressAt: number): void {
+  private toRoom(roomId: string, message: Outbound, source: IngressSource, ingressAt: number): void {
     if (source === 'redis') this.relay.toLocalRoom(roomId, message, ingressAt);
     else this.relay.toRoom(roomId, message, undefined, ingressAt);
   }
 
-  private toEveryone(message: object, source: IngressSource, ingressAt: number): void {
+  private toEveryone(message: Outbound, source: IngressSource, ingressAt: number): void {
     if (source === 'redis') this.relay.toLocalAll(message, ingressAt);
     else this.relay.toAll(message, undefined, ingressAt);
   }
