@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { FieldIssue } from './errors.js';
-import type { ClientMessage } from './types.js';
+import type { ClientMessage, ClientType } from './types.js';
 
 /** Characters PHP uses in session ids (`session.sid_bits_per_character` up to 6), plus `_` and `.`. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9,\-_.]{1,128}$/;
@@ -48,16 +48,15 @@ export const clientSchemas = {
   notification: z.looseObject({}),
 } as const;
 
-export type KnownClientType = keyof typeof clientSchemas;
 
-export function isKnownClientType(type: unknown): type is KnownClientType {
+export function isKnownClientType(type: unknown): type is ClientType {
   return typeof type === 'string' && Object.prototype.hasOwnProperty.call(clientSchemas, type);
 }
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; issue: FieldIssue };
 
 /** Validate a parsed client frame against its type's schema. */
-export function validateClientMessage<K extends KnownClientType>(
+export function validateClientMessage<K extends ClientType>(
   type: K,
   msg: Record<string, unknown>,
 ): Validation<ClientMessage<K>> {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
-import { serverSchemas } from '../../src/protocol/server-messages.js';
+import { relayedMessageSchema, serverSchemas } from '../../src/protocol/server-messages.js';
 import type { ServerType } from '../../src/protocol/types.js';
 import { sharedTestGateway } from '../helpers/gateway.js';
 import type { TestClient } from '../helpers/ws-client.js';
@@ -22,7 +22,10 @@ function checkFrames(client: TestClient): Set<string> {
   const seen = new Set<string>();
   for (const text of client.raw) {
     const frame = JSON.parse(text) as Record<string, unknown>;
-    if (!isServerType(frame.type)) continue;
+    if (!isServerType(frame.type)) {
+      assert.ok(relayedMessageSchema.safeParse(frame).success, `relayed ${text} has a timestamp and a well-formed sessionContext`);
+      continue;
+    }
     const strict = z.strictObject({ ...serverSchemas[frame.type].shape, type: z.literal(frame.type) });
     const result = strict.safeParse(frame);
     assert.ok(result.success, `${text} does not match its schema: ${result.success ? '' : JSON.stringify(result.error.issues)}`);
@@ -56,6 +59,10 @@ test('every reply, greeting and push has exactly the fields its schema defines',
   assert.equal(push.data.source, 'server_push');
   c.send('{not json');
   await c.ofType('error');
+  const peer = await shared.connect('bookingfrontendsession=repliesPeer0001');
+  peer.send({ type: 'notification', message: 'relayed to all' });
+  const relayed = await c.next((m) => m.message === 'relayed to all');
+  assert.deepEqual([relayed.source, relayed.sessionContext], ['client', { hasSession: true, sessionType: 'booking' }]);
 
   const seen = checkFrames(c);
   assert.deepEqual([...seen].sort(), [
