@@ -83,9 +83,35 @@ export const sessionMessagesPayloadSchema = z.discriminatedUnion('type', [
 ]);
 export const roomMessagesPayloadSchema = z.looseObject({ roomId });
 
+const KIND_NAMES: Record<string, string> = { record: 'an object', object: 'an object', array: 'an array', string: 'a string', number: 'a number' };
+
+/**
+ * The first problem of a payload in words for the people who publish it (POST /publish answers,
+ * log lines), e.g. `sessionId is missing (a string)`, not the validator's own wording.
+ */
 export function describeZodError(error: z.ZodError): string {
   const issue = error.issues[0];
-  return `${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`;
+  if (!issue) return 'payload is not valid';
+  const field = issue.path.join('.') || 'payload';
+  switch (issue.code) {
+    case 'invalid_type': {
+      const kind = KIND_NAMES[issue.expected] ?? issue.expected;
+      return / received undefined$/.test(issue.message) ? `${field} is missing (${kind})` : `${field} must be ${kind}`;
+    }
+    case 'invalid_union': {
+      if ('options' in issue && Array.isArray(issue.options)) return `${field} must be one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
+      const kinds = issue.errors.map((branch) => branch[0]).map((i) => (i?.code === 'invalid_type' ? KIND_NAMES[i.expected] ?? i.expected : undefined));
+      return kinds.every((k) => k !== undefined) ? `${field} must be ${kinds.join(' or ')}` : `${field} is not valid`;
+    }
+    case 'invalid_format':
+      return `${field} has characters or a length it may not have`;
+    case 'too_small':
+      return `${field} is too short`;
+    case 'too_big':
+      return `${field} is too long`;
+    default:
+      return `${field} is not valid`;
+  }
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -11,7 +11,9 @@ import { ERROR_CODES, TEXTS, type ErrorCode } from '../../src/protocol/constants
 import { ERRORS, errorText } from '../../src/protocol/errors.js';
 import { serverSchemas } from '../../src/protocol/server-messages.js';
 import type { ClientMessage, ServerMessage } from '../../src/protocol/types.js';
-import { clientSchemas, validateClientMessage } from '../../src/protocol/validate.js';
+import {
+  clientSchemas, describeZodError, notificationsPayloadSchema, roomMessagesPayloadSchema, sessionMessagesPayloadSchema, validateClientMessage,
+} from '../../src/protocol/validate.js';
 import type { Connection } from '../../src/server/connection.js';
 import type { Handler, HandlerTable } from '../../src/server/handlers/context.js';
 import { handleRoomMessage } from '../../src/server/handlers/rooms.js';
@@ -35,6 +37,19 @@ test('a failed validation names the type, the field and what it must be', () => 
   assert.equal(errorText(ERROR_CODES.INVALID_MESSAGE, result.issue), 'update_session needs a sessionId (a non-empty string)');
   const ok = validateClientMessage('subscribe', { type: 'subscribe', entityType: 'resource', entityId: 3, extra: true });
   assert.deepEqual(ok, { ok: true, value: { type: 'subscribe', entityType: 'resource', entityId: 3, extra: true } });
+});
+
+test('a bad ingress payload is described in words for the people who publish it', () => {
+  const described = (schema: z.ZodType, payload: unknown) => {
+    const result = schema.safeParse(payload);
+    assert.equal(result.success, false);
+    return result.success ? '' : describeZodError(result.error);
+  };
+  assert.equal(described(sessionMessagesPayloadSchema, { type: 'session_targeted' }), 'sessionId is missing (a string)');
+  assert.equal(described(sessionMessagesPayloadSchema, { type: 'other', sessionId: 'abc' }), 'type must be one of "session_targeted", "update_partial_applications"');
+  assert.equal(described(sessionMessagesPayloadSchema, { type: 'session_targeted', sessionId: 'abc', data: [1] }), 'data must be an object');
+  assert.equal(described(roomMessagesPayloadSchema, { roomId: '' }), 'roomId is too short');
+  assert.equal(described(notificationsPayloadSchema, { entityId: {} }), 'entityId must be a string or a number');
 });
 
 test('every error code has a non-empty text; the original server\'s texts are kept', () => {
