@@ -1,6 +1,6 @@
 /**
- * Builders for exactly the channel payloads PorticoEstate's PHP helper publishes (PROTOCOL.md,
- * "Redis ingress" and "Server-side helpers"). Pure functions: each validates its arguments and
+ * Builders for exactly the channel payloads PorticoEstate's PHP helper publishes (docs/protocol.md,
+ * "Ingress"). Pure functions: each validates its arguments and
  * throws a `PublisherArgumentError` naming the bad one, so a mistake surfaces in the caller's
  * stack trace instead of as a payload the gateway later drops.
  */

@@ -22,7 +22,7 @@ export type Handler<M> = (ctx: HandlerContext, conn: Connection, msg: M) => void
 /** One handler per client type, each receiving the message as its schema validated it. */
 export type HandlerTable = { [K in ClientType]: Handler<ClientMessage<K>> };
 
-/** Fields relayed client messages gain when the sender has a session (PROTOCOL.md). */
+/** Fields relayed client messages gain when the sender has a session (docs/protocol.md). */
 export function withSessionContext(conn: Connection, msg: JsonObject): JsonObject {
   if (!conn.sessionType) return msg;
   return { ...msg, sessionContext: { hasSession: true, sessionType: conn.sessionType } };

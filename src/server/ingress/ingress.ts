@@ -1,6 +1,6 @@
 /**
  * Messages the web application publishes, whichever way they arrive (Redis channel, spool file,
- * HTTP publish), handled exactly as PROTOCOL.md's "Redis ingress" says. Messages from a Redis
+ * HTTP publish), handled as docs/protocol.md's "Ingress" says. Messages from a Redis
  * channel were received by every instance, so they are delivered locally only; spool and HTTP
  * messages arrive at one instance and go out on the bus to reach all of them.
  */
