@@ -19,16 +19,17 @@ export interface FieldIssue {
   expected: string;
 }
 
-export interface ErrorEntry {
-  /** What the client reads; a function when the text names the message's specifics. */
-  text: string | ((...args: never) => string);
-  /** The text as docs/protocol.md shows it, for function texts. */
-  docText?: string;
+interface EntryBase {
   /** When the gateway sends it. */
   when: string;
   /** When this error can end the connection: the close code and when. */
   closes?: { code: number; when: string };
 }
+
+/** A fixed text, or a function of the message's specifics with the text docs/protocol.md shows. */
+export type ErrorEntry =
+  | (EntryBase & { text: string; docText?: undefined })
+  | (EntryBase & { text: (...args: never) => string; docText: string });
 
 /** `a sessionId`, `an entityType` (`u` as in userId takes `a`). */
 const withArticle = (word: string): string => `${/^[aeio]/i.test(word) ? 'an' : 'a'} ${word}`;

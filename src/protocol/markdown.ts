@@ -9,8 +9,7 @@ import { CLOSE_REASONS, ERRORS, type ErrorEntry } from './errors.js';
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function shownText(entry: ErrorEntry): string {
-  if (entry.docText) return entry.docText;
-  return typeof entry.text === 'string' ? `\`${entry.text}\`` : '';
+  return entry.docText ?? `\`${entry.text}\``;
 }
 
 export function errorCodesMarkdown(): string {
