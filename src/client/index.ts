@@ -12,7 +12,9 @@ export type { ClientEnvironment, SocketLike, StatusView } from './environment.js
 export type {
   ClientEventMap, ClientEventName, ClientHookMap, DisconnectedDetail, PartialApplicationsDetail, PorticoEventMap, PorticoEventName,
 } from './events.js';
-export type { PartialApplicationsData, JsonObject } from '../protocol/types.js';
+export type {
+  ClientFrame, ClientType, ErrorReply, JsonObject, PartialApplicationsData, ServerMessage, ServerType,
+} from '../protocol/types.js';
 
 /**
  * Connect to `customUrl` (default `ws(s)://<page host>/wss`) and return the client. Like the

@@ -6,3 +6,8 @@ export { buildDependencies } from './bootstrap.js';
 export type { Bus, BusEnvelope, BusStatus } from './bus/bus.js';
 export { MemoryBus } from './bus/memory.js';
 export type { PartialApplicationsStore, StoreStatus } from './data/store.js';
+export type {
+  ClientMessage, ClientType, IngressMessage, JsonObject, Outbound, ServerMessage, ServerType,
+} from '../protocol/types.js';
+export { ERROR_CODES, type ErrorCode } from '../protocol/constants.js';
+export { ERRORS, errorText } from '../protocol/errors.js';
