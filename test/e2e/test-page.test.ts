@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { TEXTS } from '../../src/protocol/constants.js';
 import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
+import { waitFor } from '../helpers/redis-gateway.js';
 import { TestClient } from '../helpers/ws-client.js';
 import { buildClientAssets, launchChromium, WAIT, watchErrors } from './browser.js';
 
@@ -207,6 +208,8 @@ test('at 1280 px the page fits the screen', async () => {
 });
 
 test('at phone width (390 px) nothing scrolls sideways or is cut, and the page works', async () => {
+  // Connections closed by earlier tests are gone: the phone's own count is then exactly 3.
+  await waitFor(() => gw.gateway.connections.size === 2, 'the desktop page and the peer as the only connections');
   const phone = await openPage(390);
   const phoneErrors = watchErrors(phone);
   try {
