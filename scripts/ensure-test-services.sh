@@ -35,4 +35,6 @@ if ! psql -h 127.0.0.1 -p 5432 -U postgres -w -Atc 'select 1' >/dev/null 2>&1 &&
 fi
 
 [ -x /usr/bin/chromium ] || apt_install chromium
-echo "ensure-test-services: redis $(redis-cli -p 6379 ping), postgres $(pg_isready -h 127.0.0.1 -p 5432 >/dev/null && echo up || echo down), chromium $([ -x /usr/bin/chromium ] && echo present || echo missing)"
+# php-cli runs deploy/php/portico-ws-token.php in its test (test/integration/php-token.test.ts).
+command -v php >/dev/null || apt_install php-cli
+echo "ensure-test-services: redis $(redis-cli -p 6379 ping), postgres $(pg_isready -h 127.0.0.1 -p 5432 >/dev/null && echo up || echo down), chromium $([ -x /usr/bin/chromium ] && echo present || echo missing), php $(command -v php >/dev/null && echo present || echo missing)"

@@ -18,6 +18,12 @@ export const ERROR_CODES = {
   RATE_LIMITED: 'RATE_LIMITED',
   BROADCAST_DISABLED: 'BROADCAST_DISABLED',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** A signed identity token that is forged, expired, malformed or issued for another session. */
+  INVALID_TOKEN: 'INVALID_TOKEN',
+  /** A claimed `ssn`/`accountId`/`userId` that contradicts the identity the gateway verified. */
+  IDENTITY_MISMATCH: 'IDENTITY_MISMATCH',
+  /** PorticoEstate did not allow this session into the entity room (WSS_SUBSCRIBE_AUTH_URL). */
+  SUBSCRIBE_DENIED: 'SUBSCRIBE_DENIED',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
@@ -44,6 +50,10 @@ export const TEXTS = {
   sessionSet: 'Session ID set successfully',
   sessionUpdated: 'Session ID updated',
   sessionUnchanged: 'Session ID is unchanged',
+  identityMismatch: 'does not match the verified identity of this session; the claim was refused',
+  subscribeDenied: 'Not authorized to subscribe to this entity',
+  /** refresh_bookinguser defaults, as PorticoEstate's current gateway fills them in. */
+  bookingUserRefreshed: 'User data has been updated',
 } as const;
 
 export const SESSION_COOKIE_NAMES = ['bookingfrontendsession', 'PHPSESSID'] as const;

@@ -74,6 +74,20 @@ export const ERRORS = {
     text: 'The server could not process this message',
     when: 'A handler failed unexpectedly; the details are in the server log.',
   },
+  INVALID_TOKEN: {
+    text: (reason: string): string => `Identity token refused: ${reason}`,
+    docText: '`Identity token refused: <reason>`, e.g. `Identity token refused: token was issued for another session`',
+    when: 'A signed identity token (`token` in `update_session`, or `?token=` on the upgrade URL) that is forged, expired, malformed or issued for another session. The connection goes on without that identity.',
+  },
+  IDENTITY_MISMATCH: {
+    text: (claim: string): string => `${claim}: ${TEXTS.identityMismatch}`,
+    docText: '`<claim>: does not match the verified identity of this session; the claim was refused`, e.g. `ssn: …`',
+    when: 'A claimed `ssn`, `accountId` (`update_session`) or `userId` (`update_user_info`) that contradicts the identity the gateway verified.',
+  },
+  SUBSCRIBE_DENIED: {
+    text: TEXTS.subscribeDenied,
+    when: '`subscribe` to an entity type guarded by `WSS_SUBSCRIBE_AUTH_TYPES` that PorticoEstate (`WSS_SUBSCRIBE_AUTH_URL`) did not allow for this session.',
+  },
 } satisfies Record<ErrorCode, ErrorEntry>;
 
 type Texts = typeof ERRORS;

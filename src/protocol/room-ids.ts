@@ -2,8 +2,10 @@
 
 export const SESSION_ROOM_PREFIX = 'session_';
 export const ENTITY_ROOM_PREFIX = 'entity_';
+/** `user_` + a keyed hash of user type and identifier (server/identity/user-rooms.ts); never the identifier itself. */
+export const USER_ROOM_PREFIX = 'user_';
 
-export type RoomKind = 'session' | 'entity' | 'other';
+export type RoomKind = 'session' | 'entity' | 'user' | 'other';
 
 /** `entity_<entityType>_<entityId>`, as the original built it. */
 export function entityRoomId(entityType: string, entityId: string | number): string {
@@ -13,6 +15,7 @@ export function entityRoomId(entityType: string, entityId: string | number): str
 export function roomKind(roomId: string): RoomKind {
   if (roomId.startsWith(SESSION_ROOM_PREFIX)) return 'session';
   if (roomId.startsWith(ENTITY_ROOM_PREFIX)) return 'entity';
+  if (roomId.startsWith(USER_ROOM_PREFIX)) return 'user';
   return 'other';
 }
 

@@ -41,6 +41,8 @@ export const serverSchemas = {
   error: z.object({ message: z.string(), code: z.enum(ERROR_CODES), timestamp }),
   server_ping: z.object({ id: z.string(), timestamp }),
   room_ping: z.object({ roomId: z.string(), pingId: z.string(), timestamp }),
+  /** PorticoEstate's `refresh_bookinguser` push: the page should reload the booking user. */
+  refresh_bookinguser: z.object({ message: z.string(), action: z.string(), timestamp }),
   partial_applications_response: z.object({
     data: partialApplicationsDataSchema,
     /** The session room, on pushes (as the original's sendToSessionRoom added it). */

@@ -43,6 +43,7 @@ export type ErrorReply = ServerMessage<'error'>;
 export type ServerPing = ServerMessage<'server_ping'>;
 export type RoomPing = ServerMessage<'room_ping'>;
 export type PartialApplicationsResponse = ServerMessage<'partial_applications_response'>;
+export type BookingUserRefresh = ServerMessage<'refresh_bookinguser'>;
 export type PartialApplicationsData = z.infer<typeof partialApplicationsDataSchema>;
 
 declare const relayedBrand: unique symbol;

@@ -36,7 +36,10 @@ export const clientSchemas = {
   }),
   // Checked by the handlers, which answer with their own codes (INVALID_USER_ID, INVALID_SESSION_ID).
   update_user_info: z.looseObject({ userId: z.unknown().describe('an integer') }),
-  update_session: z.looseObject({ sessionId: z.unknown().describe('a non-empty string') }),
+  update_session: z.looseObject({
+    sessionId: z.unknown().describe('a non-empty string'),
+    token: z.string().min(1).max(8192).optional().describe('a signed identity token of at most 8192 characters'),
+  }),
   get_partial_applications: z.looseObject({}),
   subscribe: z.looseObject({ entityType, entityId }),
   unsubscribe: z.looseObject({ entityType, entityId }),
@@ -80,6 +83,7 @@ export const notificationsPayloadSchema = z.looseObject({
 export const sessionMessagesPayloadSchema = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('session_targeted'), sessionId: sessionIdSchema, data: z.record(z.string(), z.unknown()).optional() }),
   z.looseObject({ type: z.literal('update_partial_applications'), sessionId: sessionIdSchema }),
+  z.looseObject({ type: z.literal('refresh_bookinguser'), sessionId: sessionIdSchema, message: z.string().max(1000).optional(), action: z.string().max(64).optional() }),
 ]);
 export const roomMessagesPayloadSchema = z.looseObject({ roomId });
 

@@ -20,7 +20,7 @@ export { describePublisherEnv, publisherOptionsFromEnv } from './env.js';
 export { HttpPublishError } from './http-path.js';
 export {
   ENTITY_ACTIONS, PublisherArgumentError, entityEventPayload, entityNotificationPayload, notificationPayload,
-  partialApplicationsUpdatePayload, roomMessagePayload, sessionMessagePayload, type ChannelMessage, type EntityAction,
+  partialApplicationsUpdatePayload, roomMessagePayload, sessionMessagePayload, userRoomPayload, type ChannelMessage, type EntityAction,
 } from './payloads.js';
 export { PublishError, Publisher, createPublisher, type PublishPath, type PublishResult, type PublisherOptions } from './publisher.js';
 export { spoolFileName } from './spool-path.js';
@@ -64,3 +64,7 @@ export const sendEntityEvent = (entityType: string, entityId: string | number, e
 /** `update_partial_applications` on `session_messages`. */
 export const triggerPartialApplicationsUpdate = (sessionId: string): Promise<PublishResult> =>
   defaultPublisher().triggerPartialApplicationsUpdate(sessionId);
+
+/** `target: "user"` on `notifications`: the connections of one verified user (`bb_user` + SSN, `phpgw_accounts` + id). */
+export const sendToUserRoom = (userType: string, identifier: string | number, payload: JsonObject = {}): Promise<PublishResult> =>
+  defaultPublisher().sendToUserRoom(userType, identifier, payload);

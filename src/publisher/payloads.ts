@@ -145,3 +145,21 @@ export function entityEventPayload(entityType: string, entityId: string | number
 export function partialApplicationsUpdatePayload(sessionId: string): ChannelMessage {
   return { channel: 'session_messages', payload: { type: 'update_partial_applications', sessionId: requireSessionId(sessionId), timestamp: timestamp() } };
 }
+
+/**
+ * A message for every connection whose verified identity is `userType`/`identifier`, on every
+ * gateway (channel `notifications`, `target: "user"`), as PHP's sendToUserRoom publishes it:
+ * `{...payload, "target":"user","userType":…,"identifier":…,"timestamp":…}`. Gateways without an
+ * identity source deliver it to nobody. The identifier travels on the legacy channel as PHP sends
+ * it; the gateway routes by a keyed hash and strips it before delivery.
+ */
+export function userRoomPayload(userType: string, identifier: string | number, payload: JsonObject = {}): ChannelMessage {
+  const type = requireName('userType', userType);
+  if (!(typeof identifier === 'number' ? Number.isSafeInteger(identifier) && identifier > 0 : typeof identifier === 'string' && identifier.trim() !== '' && identifier.length <= 256)) {
+    throw new PublisherArgumentError('identifier', 'must be a non-empty string (at most 256 characters) or a positive integer');
+  }
+  return {
+    channel: 'notifications',
+    payload: { timestamp: timestamp(), ...requireObject('payload', payload), target: 'user', userType: type, identifier },
+  };
+}

@@ -10,7 +10,7 @@ import type { JsonObject } from '../protocol/types.js';
 import { HttpPath } from './http-path.js';
 import {
   entityEventPayload, entityNotificationPayload, notificationPayload, partialApplicationsUpdatePayload,
-  roomMessagePayload, sessionMessagePayload, type ChannelMessage, type EntityAction,
+  roomMessagePayload, sessionMessagePayload, userRoomPayload, type ChannelMessage, type EntityAction,
 } from './payloads.js';
 import { RedisPath } from './redis-path.js';
 import { SpoolPath } from './spool-path.js';
@@ -115,6 +115,11 @@ export class Publisher {
   /** Send an `entity_event` to an entity room (PHP: sendEntityEvent). */
   sendEntityEvent(entityType: string, entityId: string | number, eventType: string, data: JsonObject = {}): Promise<PublishResult> {
     return this.publish(entityEventPayload(entityType, entityId, eventType, data));
+  }
+
+  /** Deliver `payload` to the connections of one verified user on every gateway (PHP: sendToUserRoom). */
+  sendToUserRoom(userType: string, identifier: string | number, payload: JsonObject = {}): Promise<PublishResult> {
+    return this.publish(userRoomPayload(userType, identifier, payload));
   }
 
   /** Make the gateway push a session's partial applications (PHP: triggerPartialApplicationsUpdate). */

@@ -10,6 +10,7 @@ import type { WebSocket } from 'ws';
 import { CLOSE_CODES } from '../protocol/constants.js';
 import type { ServerMessage } from '../protocol/types.js';
 import type { SessionType } from './session.js';
+import { NO_IDENTITIES, type Identities } from './identity/resolver.js';
 import { TokenBucket, type RateLimitOptions } from './rate-limit.js';
 import { encodeTextFrame, sharedOutbox, type OutboxEntry, type Outbox, type PendingChain, type PreparedFrame } from './fanout.js';
 
@@ -36,6 +37,8 @@ export class Connection implements OutboxEntry {
   sessionType: SessionType | null = null;
   sessionRoom: string | null = null;
   userId: number | null = null;
+  /** What the identity resolver verified (user type → identifier); the connection's user rooms follow it. */
+  identities: Identities = NO_IDENTITIES;
   /** Rooms this connection is a member of (mirrors the room registry, for O(rooms) cleanup). */
   readonly rooms = new Set<string>();
   /** Set on every frame and pong; a protocol-ping round without it terminates the connection. */

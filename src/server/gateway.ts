@@ -7,12 +7,18 @@ import type { AddressInfo } from 'node:net';
 import { CLOSE_CODES } from '../protocol/constants.js';
 import type { Bus, BusStatus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory.js';
-import type { Config } from './config/index.js';
+import { identityEnabled, type Config } from './config/index.js';
 import type { Connection } from './connection.js';
 import { PartialApplicationsService } from './data/partial-applications.js';
 import { DisabledStore, type PartialApplicationsStore, type StoreStatus } from './data/store.js';
 import type { HandlerContext } from './handlers/context.js';
 import { Heartbeat } from './heartbeat.js';
+import { SubscribeAuthorization } from './auth/subscribe-authorization.js';
+import type { CallbackState } from './auth/http-callback.js';
+import { IdentityBinding } from './identity/binding.js';
+import { createIdentityResolver } from './identity/create.js';
+import type { IdentityMode, IdentityResolver } from './identity/resolver.js';
+import { UserRoomIds, type UserRoomKeySource } from './identity/user-rooms.js';
 import { registerMetricsRoute } from './http/metrics.js';
 import { registerPublishRoutes } from './http/publish.js';
 import { HttpRouter, sendJson } from './http/router.js';
@@ -41,6 +47,8 @@ export interface GatewayDeps {
   ingressSources?: ExternalIngress[];
   /** Folder of the built browser client and test page (scripts/build-client.mjs). Defaults to this package's dist/client. */
   clientAssetsDir?: string;
+  /** Who connections are. Defaults to what `config.auth` asks for (none, HTTP callback, token). */
+  identity?: IdentityResolver;
 }
 
 export interface HealthReport {
@@ -52,6 +60,10 @@ export interface HealthReport {
   instance: string;
   rooms: Record<string, number>;
   spool: 'enabled' | 'disabled';
+  /** Identity source and its endpoint's state (`up` when nothing remote is asked). */
+  identity: { mode: IdentityMode; state: CallbackState };
+  /** Entity-room authorization endpoint: `off` while no entity type is checked. */
+  subscribeAuth: CallbackState | 'off';
 }
 
 export class Gateway {
@@ -68,7 +80,11 @@ export class Gateway {
   readonly server: http.Server;
   readonly spool: SpoolIngress | null;
   readonly ingressSources: readonly ExternalIngress[];
+  readonly identity: IdentityBinding;
+  readonly subscribeAuth: SubscribeAuthorization;
   private readonly transport: Transport;
+  /** Where the user-room key came from (logged at start, never the key). */
+  private readonly userRoomKeySource: UserRoomKeySource;
   private readonly heartbeat: Heartbeat;
   private readonly startedAt = Date.now();
   private closing: Promise<void> | null = null;
@@ -79,15 +95,26 @@ export class Gateway {
     this.store = deps.store ?? new DisabledStore();
     this.observer = deps.observer ?? noopObserver;
     this.ingressSources = deps.ingressSources ?? [];
+    const identityConfigured = deps.identity !== undefined || identityEnabled(config.auth);
+    const userRooms = UserRoomIds.fromSecrets(config.auth.userRoomKey, config.auth.secret);
+    this.userRoomKeySource = userRooms.source;
+    const resolver = deps.identity ?? createIdentityResolver(config.auth, this.log, (o) => this.observer.authCallback('identity', o));
+    this.identity = new IdentityBinding(resolver, userRooms, this.rooms, this.log, config.auth.retryMs);
+    this.subscribeAuth = new SubscribeAuthorization(config.auth, this.log, (o) => this.observer.authCallback('subscribe', o));
     this.relay = new Relay(this.bus, config.instanceId, this.rooms, this.connections, (env, n) => this.observer.delivered(env, n));
     this.partials = new PartialApplicationsService(this.store, this.log);
-    this.ingress = new Ingress(this.relay, this.rooms, this.partials, this.log, (channel, source) => this.observer.ingress(channel, source));
+    this.ingress = new Ingress(this.relay, this.rooms, this.partials, this.log, (channel, source) => this.observer.ingress(channel, source), {
+      // No identity source: nobody is in a user room, so user-targeted payloads are dropped, not routed.
+      userRooms: identityConfigured ? userRooms : null,
+      onDropped: (reason) => this.observer.undeliverable(reason),
+    });
     this.spool = config.spool.enabled
       ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o))
       : null;
 
     const ctx: HandlerContext = {
       config, log: this.log, rooms: this.rooms, relay: this.relay, partials: this.partials,
+      identity: this.identity, subscribeAuth: this.subscribeAuth,
       setSession: (conn, sessionId, type) => {
         if (conn.sessionRoom) this.rooms.leave(conn, conn.sessionRoom);
         conn.sessionId = sessionId;
@@ -133,6 +160,11 @@ export class Gateway {
     });
     const address = this.address();
     this.log.info({ host: address.address, port: address.port, instance: this.config.instanceId }, 'portico-ws listening');
+    const { auth } = this.config;
+    this.log.info({
+      identity: this.identity.resolver.mode, userRoomKey: this.userRoomKeySource,
+      subscribeAuth: auth.subscribeTypes.length > 0 ? auth.subscribeTypes.join(',') : 'off',
+    }, 'identity and entity-room authorization');
     return address;
   }
 
@@ -143,7 +175,10 @@ export class Gateway {
   health(): HealthReport {
     const redis = this.bus.status;
     const database = this.store.status;
-    const degraded = (redis !== 'disabled' && redis !== 'connected') || database === 'disconnected';
+    const identity = { mode: this.identity.resolver.mode, state: this.identity.resolver.state };
+    const subscribeAuth = this.subscribeAuth.state;
+    const degraded = (redis !== 'disabled' && redis !== 'connected') || database === 'disconnected'
+      || identity.state === 'down' || subscribeAuth === 'down';
     return {
       status: degraded ? 'degraded' : 'ok',
       clients: this.connections.size,
@@ -153,6 +188,8 @@ export class Gateway {
       instance: this.config.instanceId,
       rooms: this.rooms.countByKind(),
       spool: this.spool ? 'enabled' : 'disabled',
+      identity,
+      subscribeAuth,
     };
   }
 
@@ -165,6 +202,7 @@ export class Gateway {
   private async shutdown(): Promise<void> {
     this.log.info({ clients: this.connections.size }, 'shutting down');
     this.heartbeat.stop();
+    this.identity.close();
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Stop claiming spool files before connections close: a file claimed while every connection
     // is closing would be deleted having reached nobody; left in the folder, the next start delivers it.

@@ -11,3 +11,5 @@ export type {
 } from '../protocol/types.js';
 export { ERROR_CODES, type ErrorCode } from '../protocol/constants.js';
 export { ERRORS, errorText } from '../protocol/errors.js';
+export type { Identities, IdentityOutcome, IdentityRequest, IdentityResolver } from './identity/resolver.js';
+export { MemoryIdentityResolver } from './identity/memory.js';

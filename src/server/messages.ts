@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { TEXTS, type ErrorCode } from '../protocol/constants.js';
 import { errorText, type ErrorTextArgs } from '../protocol/errors.js';
 import type {
-  ConnectionSuccess, ErrorReply, PartialApplicationsData, PartialApplicationsResponse, PongReply,
+  BookingUserRefresh, ConnectionSuccess, ErrorReply, PartialApplicationsData, PartialApplicationsResponse, PongReply,
   Relayed, RoomPing, ServerPing, SessionIdRequired,
 } from '../protocol/types.js';
 
@@ -33,6 +33,10 @@ export const roomPing = (roomId: string, pingId: string): RoomPing => ({ type: '
 
 export const partialApplicationsResponse = (data: PartialApplicationsData): PartialApplicationsResponse =>
   ({ type: 'partial_applications_response', data, timestamp: now() });
+
+/** Tell a session's pages to reload the booking user (PHP's triggerBookingUserUpdate); defaults as PorticoEstate's gateway fills them in. */
+export const bookingUserRefresh = (message?: string, action?: string): BookingUserRefresh =>
+  ({ type: 'refresh_bookinguser', message: message ?? TEXTS.bookingUserRefreshed, action: action ?? 'refresh', timestamp: now() });
 
 /** Add `timestamp` to a relayed or ingress object that lacks one (the original's rule). */
 export function stamped(message: Record<string, unknown>): Relayed {

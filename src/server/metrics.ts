@@ -5,8 +5,9 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LegacyChannel } from '../protocol/constants.js';
+import type { CallbackOutcome } from './auth/http-callback.js';
 import type { BusEnvelope, BusStatus } from './bus/bus.js';
-import type { IngressSource } from './ingress/ingress.js';
+import type { DropReason, IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
 import type { GatewayObserver, GatewayState, MetricsExposition } from './observer.js';
 
@@ -40,6 +41,8 @@ export class GatewayMetrics implements GatewayObserver {
   private readonly errors: Counter<'code'>;
   private readonly ingressTotal: Counter<'channel' | 'source'>;
   private readonly spoolFiles: Counter<'outcome'>;
+  private readonly undeliverableTotal: Counter<'reason'>;
+  private readonly authCallbacks: Counter<'callback' | 'outcome'>;
   private readonly busStatus: Gauge<'status'>;
   private readonly redisReconnects: Counter;
   private readonly latency: Histogram;
@@ -74,6 +77,14 @@ export class GatewayMetrics implements GatewayObserver {
       labelNames: ['channel', 'source'], registers,
     });
     this.spoolFiles = new Counter({ name: 'portico_ws_spool_files_total', help: 'Spool files processed, by outcome', labelNames: ['outcome'], registers });
+    this.undeliverableTotal = new Counter({
+      name: 'portico_ws_undeliverable_total', help: 'Published payloads dropped because their target cannot be honoured (never broadcast), by reason',
+      labelNames: ['reason'], registers,
+    });
+    this.authCallbacks = new Counter({
+      name: 'portico_ws_auth_callbacks_total', help: 'Questions to PorticoEstate (identity, subscribe authorization), by how they were answered (cached, yes, no, unavailable)',
+      labelNames: ['callback', 'outcome'], registers,
+    });
     this.busStatus = new Gauge({
       name: 'portico_ws_bus_status', help: 'Bus (Redis) status: 1 for the current one', labelNames: ['status'], registers,
       collect() {
@@ -138,6 +149,14 @@ export class GatewayMetrics implements GatewayObserver {
     if (recipients <= 0) return;
     this.messageOut(envelope.type ?? frameType(envelope.frame), Buffer.byteLength(envelope.frame), recipients);
     if (envelope.ingressAt !== undefined) this.latency.observe(Math.max(0, Date.now() - envelope.ingressAt) / 1000);
+  }
+
+  undeliverable(reason: DropReason): void {
+    this.undeliverableTotal.inc({ reason });
+  }
+
+  authCallback(callback: 'identity' | 'subscribe', outcome: CallbackOutcome): void {
+    this.authCallbacks.inc({ callback, outcome });
   }
 
   busStatusChanged(_from: BusStatus, to: BusStatus): void {

@@ -4,8 +4,9 @@
  */
 import type { LegacyChannel } from '../protocol/constants.js';
 import type { RoomKind } from '../protocol/room-ids.js';
+import type { CallbackOutcome } from './auth/http-callback.js';
 import type { BusEnvelope, BusStatus } from './bus/bus.js';
-import type { IngressSource } from './ingress/ingress.js';
+import type { DropReason, IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
 
 /** Live gateway state an observer may read when it is scraped (gauges). */
@@ -32,6 +33,10 @@ export interface GatewayObserver {
   ingress(channel: LegacyChannel, source: IngressSource): void;
   spoolFile(outcome: SpoolOutcome): void;
   delivered(envelope: BusEnvelope, recipients: number): void;
+  /** A published payload dropped because the gateway cannot reach exactly its intended recipients. */
+  undeliverable(reason: DropReason): void;
+  /** One question to PorticoEstate (identity or entity-room authorization) and how it was answered. */
+  authCallback(callback: 'identity' | 'subscribe', outcome: CallbackOutcome): void;
   busStatusChanged(from: BusStatus, to: BusStatus): void;
   /** Called once by the gateway's constructor, so gauges can read live state. */
   attach?(state: GatewayState): void;
@@ -41,5 +46,5 @@ export interface GatewayObserver {
 
 export const noopObserver: GatewayObserver = {
   connectionOpened() {}, connectionClosed() {}, connectionRefused() {}, messageIn() {}, messageOut() {}, errorSent() {},
-  ingress() {}, spoolFile() {}, delivered() {}, busStatusChanged() {},
+  ingress() {}, spoolFile() {}, delivered() {}, undeliverable() {}, authCallback() {}, busStatusChanged() {},
 };

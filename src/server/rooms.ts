@@ -56,7 +56,7 @@ export class RoomRegistry {
   }
 
   countByKind(): Record<RoomKind, number> {
-    const counts: Record<RoomKind, number> = { session: 0, entity: 0, other: 0 };
+    const counts: Record<RoomKind, number> = { session: 0, entity: 0, user: 0, other: 0 };
     for (const id of this.rooms.keys()) counts[roomKind(id)] += 1;
     return counts;
   }

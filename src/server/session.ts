@@ -4,6 +4,12 @@ import { SESSION_ROOM_PREFIX } from '../protocol/room-ids.js';
 import { SESSION_ID_PATTERN } from '../protocol/validate.js';
 
 export type SessionType = 'booking' | 'standard';
+export type SessionCookieName = 'bookingfrontendsession' | 'PHPSESSID';
+
+/** The cookie a session of this type travels in (sessions set by update_session count as booking). */
+export function sessionCookieName(type: SessionType | null): SessionCookieName {
+  return type === 'standard' ? 'PHPSESSID' : 'bookingfrontendsession';
+}
 
 /** `session_` + first 10 hex chars of md5(sessionId), as the original computed it. */
 export function sessionRoomId(sessionId: string): string {

@@ -14,7 +14,7 @@ import { dispatch } from './handlers/index.js';
 import type { Logger } from './log.js';
 import { connectionSuccess, errorReply, sessionIdRequired } from './messages.js';
 import type { GatewayObserver } from './observer.js';
-import { sessionFromCookies } from './session.js';
+import type { UpgradeIdentity } from './identity/binding.js';
 
 export const UPGRADE_PATHS = new Set(['/', '/wss', '/wss/']);
 const RATE_ERROR_INTERVAL_MS = 1000;
@@ -22,6 +22,7 @@ const RATE_ERROR_INTERVAL_MS = 1000;
 export class Transport {
   readonly wss: WebSocketServer;
   private readonly lastRateError = new WeakMap<Connection, number>();
+  private upgrading = 0;
 
   constructor(
     private readonly config: Config,
@@ -45,8 +46,21 @@ export class Transport {
     const origin = req.headers.origin;
     const allowed = this.config.limits.allowedOrigins;
     if (allowed.length > 0 && (!origin || !allowed.includes(origin))) return this.refuse(socket, 403, 'Forbidden', 'origin');
-    if (this.connections.size >= this.config.limits.maxConnections) return this.refuse(socket, 503, 'Service Unavailable', 'capacity');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+    if (this.connections.size + this.upgrading >= this.config.limits.maxConnections) return this.refuse(socket, 503, 'Service Unavailable', 'capacity');
+    // Who the client is is settled before the handshake completes (from cache, at once; else
+    // bounded by WSS_AUTH_TIMEOUT_MS). Node leaves upgrade sockets without an error listener.
+    const onError = (): void => { socket.destroy(); };
+    socket.on('error', onError);
+    this.upgrading += 1; // counted against the capacity while the identity is being looked up
+    void this.ctx.identity.forUpgrade(req).then((identity) => {
+      this.upgrading -= 1;
+      socket.off('error', onError);
+      if (socket.destroyed) return; // the client gave up while we asked
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity));
+    }).catch((err: unknown) => {
+      this.log.error({ err }, 'upgrade failed');
+      socket.destroy();
+    });
   };
 
   private refuse(socket: Duplex, status: number, text: string, reason: 'path' | 'origin' | 'capacity'): void {
@@ -62,7 +76,7 @@ export class Transport {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity): void {
     const { limits } = this.config;
     const conn = new Connection(ws, req.socket.remoteAddress ?? 'unknown', {
       maxBufferedBytes: limits.maxBufferedBytes,
@@ -87,13 +101,21 @@ export class Transport {
       this.log.debug({ conn: conn.id, code }, 'connection closed');
     });
 
-    const session = sessionFromCookies(req.headers.cookie);
+    const { outcome } = identity;
+    // A connection without a session cookie takes the session its valid token was minted for.
+    const tokenSession = outcome.kind === 'resolved' && outcome.sessionId !== undefined ? { sessionId: outcome.sessionId, type: 'booking' as const } : null;
+    const session = identity.session ?? tokenSession;
+    if (session) this.ctx.setSession(conn, session.sessionId, session.type);
+    this.ctx.identity.settle(conn, outcome);
     if (session) {
-      this.ctx.setSession(conn, session.sessionId, session.type);
       conn.send(connectionSuccess(conn.sessionRoom));
     } else {
       conn.send(sessionIdRequired());
       conn.send(connectionSuccess(null));
+    }
+    if (outcome.kind === 'invalid_token') {
+      conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, outcome.reason));
+      this.observer.errorSent(ERROR_CODES.INVALID_TOKEN);
     }
     this.log.debug({ conn: conn.id, session: maskSessionId(conn.sessionId), ip: conn.remoteAddress }, 'connection opened');
   }

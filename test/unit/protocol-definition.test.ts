@@ -46,7 +46,7 @@ test('a bad ingress payload is described in words for the people who publish it'
     return result.success ? '' : describeZodError(result.error);
   };
   assert.equal(described(sessionMessagesPayloadSchema, { type: 'session_targeted' }), 'sessionId is missing (a string)');
-  assert.equal(described(sessionMessagesPayloadSchema, { type: 'other', sessionId: 'abc' }), 'type must be one of "session_targeted", "update_partial_applications"');
+  assert.equal(described(sessionMessagesPayloadSchema, { type: 'other', sessionId: 'abc' }), 'type must be one of "session_targeted", "update_partial_applications", "refresh_bookinguser"');
   assert.equal(described(sessionMessagesPayloadSchema, { type: 'session_targeted', sessionId: 'abc', data: [1] }), 'data must be an object');
   assert.equal(described(roomMessagesPayloadSchema, { roomId: '' }), 'roomId is too short');
   assert.equal(described(notificationsPayloadSchema, { entityId: {} }), 'entityId must be a string or a number');

@@ -5,9 +5,11 @@
 import os from 'node:os';
 import { ConfigReader, documentVariables, type VariableDoc } from './reader.js';
 import { ConfigError, type Env } from './parse.js';
+import { checkUserRoomKey, readAuth, type AuthConfig } from './auth.js';
 
 export { ConfigError, type Env } from './parse.js';
 export type { VariableDoc } from './reader.js';
+export { identityEnabled, type AuthConfig, type IdentityFieldConfig } from './auth.js';
 
 export type ClientBroadcastPolicy = 'all' | 'chat' | 'none';
 
@@ -34,6 +36,8 @@ export interface Config {
   publish: { token: string | undefined; maxBodyBytes: number };
   /** `GET /metrics` (Prometheus text format) when the composition root installs the metrics observer. */
   metrics: { enabled: boolean };
+  /** Identity (user rooms) and entity-room authorization; all off by default. */
+  auth: AuthConfig;
 }
 
 /**
@@ -136,7 +140,9 @@ function build(r: ConfigReader): Config {
     metrics: {
       enabled: r.bool('WSS_METRICS_ENABLED', true, 'Serve Prometheus metrics on GET /metrics'),
     },
+    auth: readAuth(r),
   };
+  checkUserRoomKey(config.auth, config.redis.enabled);
   // A claim older than the timeout is taken back by the other gateways sharing the folder; one
   // still settling must not be, or it is delivered twice or cycles between them.
   if (config.spool.claimTimeoutMs <= config.spool.settleMs) {

@@ -3,6 +3,8 @@ import type { ClientMessage, ClientType, JsonObject } from '../../protocol/types
 import type { Config } from '../config/index.js';
 import type { Connection } from '../connection.js';
 import type { PartialApplicationsService } from '../data/partial-applications.js';
+import type { SubscribeAuthorization } from '../auth/subscribe-authorization.js';
+import type { IdentityBinding } from '../identity/binding.js';
 import type { Logger } from '../log.js';
 import type { Relay } from '../relay.js';
 import type { RoomRegistry } from '../rooms.js';
@@ -13,6 +15,10 @@ export interface HandlerContext {
   rooms: RoomRegistry;
   relay: Relay;
   partials: PartialApplicationsService;
+  /** Verified identities and the user rooms that follow them. */
+  identity: IdentityBinding;
+  /** Whether PorticoEstate lets a session into an entity room (open unless configured). */
+  subscribeAuth: SubscribeAuthorization;
   /** Move a connection into the session room for `sessionId` (leaving its old one). */
   setSession(conn: Connection, sessionId: string, type: 'booking' | 'standard'): void;
 }

@@ -12,8 +12,16 @@ function confirmation(msg: EntityRef, status: SubscriptionConfirmation['status']
   return { type: 'subscription_confirmation', entityType: msg.entityType, entityId: msg.entityId, status, roomId, timestamp: now() };
 }
 
-export const handleSubscribe: Handler<ClientMessage<'subscribe'>> = (ctx, conn, msg) => {
-  ctx.rooms.join(conn, entityRoomId(msg.entityType, msg.entityId));
+export const handleSubscribe: Handler<ClientMessage<'subscribe'>> = async (ctx, conn, msg) => {
+  const roomId = entityRoomId(msg.entityType, msg.entityId);
+  if (!conn.rooms.has(roomId) && ctx.subscribeAuth.checks(msg.entityType)) {
+    if (await ctx.subscribeAuth.authorize(conn, msg.entityType, msg.entityId) !== 'allowed') {
+      conn.send(errorReply(ERROR_CODES.SUBSCRIBE_DENIED));
+      return;
+    }
+    if (conn.closing || conn.ws.readyState !== 1) return; // closed while PorticoEstate was asked
+  }
+  ctx.rooms.join(conn, roomId);
   conn.send(confirmation(msg, 'subscribed'));
 };
 

@@ -11,8 +11,11 @@ import {
   describeZodError, isPlainObject, notificationsPayloadSchema, roomMessagesPayloadSchema, sessionMessagesPayloadSchema,
 } from '../../protocol/validate.js';
 import type { PartialApplicationsService } from '../data/partial-applications.js';
+import { identifierText } from '../identity/http.js';
+import type { UserRoomIds } from '../identity/user-rooms.js';
 import type { Logger } from '../log.js';
-import { now, partialApplicationsResponse, stamped } from '../messages.js';
+import { bookingUserRefresh, now, partialApplicationsResponse, stamped } from '../messages.js';
+import { ThrottledLog } from '../redis/throttled-log.js';
 import type { Relay } from '../relay.js';
 import type { RoomRegistry } from '../rooms.js';
 import { sessionRoomId } from '../session.js';
@@ -39,14 +42,35 @@ function withSessionRoomId<T extends object>(message: T, roomId: string): T {
 }
 export type IngressHook = (channel: LegacyChannel, source: IngressSource) => void;
 
+/**
+ * Why a payload reached nobody on purpose: `target: "user"` while no identity source is
+ * configured, a known target without its fields, or a target this gateway does not know.
+ */
+export type DropReason = 'user_target_without_identity' | 'incomplete_target' | 'unknown_target';
+
+/** How targeted payloads are routed beyond session and entity rooms. */
+export interface TargetRouting {
+  /** User room ids; null when no identity source is configured (user-targeted payloads are dropped). */
+  userRooms: UserRoomIds | null;
+  onDropped: (reason: DropReason) => void;
+}
+
+/** session_messages-style types that also arrive on `notifications` (PHP's spool fallback) and belong to one session. */
+const SESSION_TYPES = new Set(['session_targeted', 'update_partial_applications', 'refresh_bookinguser']);
+
 export class Ingress {
+  private readonly dropLog: ThrottledLog;
+
   constructor(
     private readonly relay: Relay,
     private readonly rooms: RoomRegistry,
     private readonly partials: PartialApplicationsService,
     private readonly log: Logger,
     private readonly onIngress: IngressHook = () => {},
-  ) {}
+    private readonly routing: TargetRouting = { userRooms: null, onDropped: () => {} },
+  ) {
+    this.dropLog = new ThrottledLog(log);
+  }
 
   /** Parse a JSON text (as published on Redis or written to a spool file) and handle it. */
   async handleText(channel: LegacyChannel, text: string, source: IngressSource): Promise<void> {
@@ -74,21 +98,45 @@ export class Ingress {
     // PHP's sendToSession falls back to a *notification* spool file holding the session_targeted
     // wrapper; broadcasting that would show one session's id to everyone, so route it as the
     // session message it is.
-    if ((payload.type === 'session_targeted' || payload.type === 'update_partial_applications') && typeof payload.sessionId === 'string') {
+    if (typeof payload.type === 'string' && SESSION_TYPES.has(payload.type) && typeof payload.sessionId === 'string') {
       return this.sessionMessage(payload, source, ingressAt);
     }
     const parsed = notificationsPayloadSchema.safeParse(payload);
     if (!parsed.success) throw new IngressError(`notifications: ${describeZodError(parsed.error)}`);
     const { target, entityType, entityId, sessionId } = parsed.data;
-    if (target === 'entity' && entityType !== undefined && entityId !== undefined) {
+    if (target === undefined) {
+      this.toEveryone(stamped({ ...payload, source, received_at: now() }), source, ingressAt);
+    } else if (target === 'entity' && entityType !== undefined && entityId !== undefined) {
       const roomId = entityRoomId(String(entityType), entityId);
       this.toRoom(roomId, stamped({ entityType, entityId, roomId, ...payload }), source, ingressAt);
     } else if (target === 'session' && sessionId) {
       const roomId = sessionRoomId(sessionId);
       this.toRoom(roomId, stamped(withSessionRoomId(payload, roomId)), source, ingressAt);
+    } else if (target === 'user') {
+      this.toUser(payload, source, ingressAt);
     } else {
-      this.toEveryone(stamped({ ...payload, source, received_at: now() }), source, ingressAt);
+      this.drop(target === 'entity' || target === 'session' ? 'incomplete_target' : 'unknown_target', source);
     }
+  }
+
+  /**
+   * `target: "user"` reaches the connections whose verified identity it names, on every
+   * instance, routed by the hashed room id. The identifier itself is taken out of the frame, so
+   * it travels neither between instances nor to the browser.
+   */
+  private toUser(payload: Payload, source: IngressSource, ingressAt: number): void {
+    const userType = typeof payload.userType === 'string' ? payload.userType : null;
+    const identifier = identifierText(payload.identifier);
+    if (userType === null || identifier === null) return this.drop('incomplete_target', source);
+    if (this.routing.userRooms === null) return this.drop('user_target_without_identity', source);
+    const { identifier: _omitted, ...message } = payload;
+    this.toRoom(this.routing.userRooms.roomId(userType, identifier), stamped(message), source, ingressAt);
+  }
+
+  /** Delivered to nobody, counted, and logged at most a few lines a minute (never the payload). */
+  private drop(reason: DropReason, source: IngressSource): void {
+    this.routing.onDropped(reason);
+    this.dropLog.warn({ reason, source }, 'notification dropped: its target cannot be honoured');
   }
 
   private async sessionMessage(payload: Payload, source: IngressSource, ingressAt: number): Promise<void> {
@@ -99,6 +147,10 @@ export class Ingress {
     if (msg.type === 'session_targeted') {
       const data = msg.data ?? { type: 'session_message', message: msg.message };
       this.toRoom(roomId, stamped(withSessionRoomId(data, roomId)), source, ingressAt);
+      return;
+    }
+    if (msg.type === 'refresh_bookinguser') {
+      this.toRoom(roomId, bookingUserRefresh(msg.message, msg.action), source, ingressAt);
       return;
     }
     // Every instance receives a Redis message; only those hosting the session need the look-up.
