@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { TEXTS } from '../../src/protocol/constants.js';
 import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
-import { waitFor } from '../helpers/redis-gateway.js';
+import { waitFor } from '../helpers/wait.js';
 import { TestClient } from '../helpers/ws-client.js';
 import { buildClientAssets, launchChromium, WAIT, watchErrors } from './browser.js';
 
