@@ -121,6 +121,9 @@ export class Transport {
   }
 
   private onFrame(conn: Connection, data: RawData): void {
+    // Frames that arrive after a close began (a flooding client does not wait for the close
+    // handshake) are dropped unread: the reason was logged once when the close began.
+    if (conn.closing) return;
     conn.markSeen();
     const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     const decision = conn.rate.take();
