@@ -74,6 +74,16 @@ export const ERRORS = {
     text: 'The server could not process this message',
     when: 'A handler failed unexpectedly; the details are in the server log.',
   },
+  FORBIDDEN_TYPE: {
+    text: (type: string): string => `Clients may not send messages of type ${JSON.stringify(type.slice(0, 64))}`,
+    docText: '`Clients may not send messages of type "<type>"`, e.g. `… of type "server_ping"`',
+    when: 'A client frame whose `type` only the server sends (greetings, confirmations, pings, pushes; the list is `SERVER_ONLY_TYPES` in `src/protocol/message-types.ts`, and every `*_confirmation`). Relayed to nobody.',
+  },
+  TOO_MANY_ROOMS: {
+    text: (max: number): string => `A connection may subscribe to at most ${max} rooms; unsubscribe from one first`,
+    docText: '`A connection may subscribe to at most <WSS_MAX_ROOMS_PER_CONNECTION> rooms; unsubscribe from one first`',
+    when: '`subscribe` to a new entity room beyond `WSS_MAX_ROOMS_PER_CONNECTION` (the session room and user rooms do not count).',
+  },
   INVALID_TOKEN: {
     text: (reason: string): string => `Identity token refused: ${reason}`,
     docText: '`Identity token refused: <reason>`, e.g. `Identity token refused: token was issued for another session`',

@@ -29,6 +29,7 @@ import { Ingress } from './ingress/ingress.js';
 import { SpoolIngress, type SpoolStatus } from './ingress/spool.js';
 import { silentLogger, type Logger } from './log.js';
 import { noopObserver, type GatewayObserver } from './observer.js';
+import { UpgradePolicy } from './policy/upgrade-policy.js';
 import { Relay } from './relay.js';
 import { RoomRegistry } from './rooms.js';
 import { sessionRoomId } from './session.js';
@@ -83,6 +84,8 @@ export class Gateway {
   readonly server: http.Server;
   readonly spool: SpoolIngress | null;
   readonly ingressSources: readonly ExternalIngress[];
+  /** Which upgrades become connections (origin, capacity, per address); every front door asks it. */
+  readonly upgradePolicy: UpgradePolicy;
   readonly identity: IdentityBinding;
   readonly subscribeAuth: SubscribeAuthorization;
   private readonly transport: Transport;
@@ -126,7 +129,11 @@ export class Gateway {
         this.rooms.join(conn, conn.sessionRoom);
       },
     };
-    this.transport = new Transport(config, ctx, this.connections, this.log, this.observer);
+    this.upgradePolicy = new UpgradePolicy(
+      { ...config.limits, trustedProxies: config.trustedProxies },
+      () => this.connections.size + this.transport.pendingUpgrades, this.log, (reason) => this.observer.connectionRefused(reason),
+    );
+    this.transport = new Transport(config, ctx, this.connections, this.log, this.observer, this.upgradePolicy);
     this.heartbeat = new Heartbeat(config.timers, this.connections, this.rooms, this.relay, this.log);
 
     this.router.add('GET', ['/health', '/wss/health'], (_req, res) => {

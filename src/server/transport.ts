@@ -1,6 +1,7 @@
 /**
- * The WebSocket side of the HTTP server: which upgrades are accepted (path, origin, capacity)
- * and the life of an accepted connection (greeting, frames in, close).
+ * The WebSocket side of the HTTP server: which upgrades are accepted (the path here; origin and
+ * caps in policy/upgrade-policy.ts) and the life of an accepted connection (greeting, frames
+ * in, close).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,8 +13,10 @@ import { Connection } from './connection.js';
 import type { HandlerContext } from './handlers/context.js';
 import { dispatch } from './handlers/index.js';
 import type { Logger } from './log.js';
+import { KeyedThrottle } from './log-throttle.js';
 import { connectionSuccess, errorReply, sessionIdRequired } from './messages.js';
 import type { GatewayObserver } from './observer.js';
+import { REFUSALS, type Admission, type UpgradePolicy, type UpgradeRefusal } from './policy/upgrade-policy.js';
 import type { UpgradeIdentity } from './identity/binding.js';
 
 export const UPGRADE_PATHS = new Set(['/', '/wss', '/wss/']);
@@ -22,6 +25,8 @@ const RATE_ERROR_INTERVAL_MS = 1000;
 export class Transport {
   readonly wss: WebSocketServer;
   private readonly lastRateError = new WeakMap<Connection, number>();
+  /** Warnings one connection can provoke, written once per kind and minute with a count of the rest. */
+  private readonly connectionWarnings = new KeyedThrottle();
   private upgrading = 0;
 
   constructor(
@@ -30,6 +35,8 @@ export class Transport {
     private readonly connections: Set<Connection>,
     private readonly log: Logger,
     private readonly observer: GatewayObserver,
+    /** Shared by every front door, so per-address counts and refusal logs are one. */
+    private readonly policy: UpgradePolicy,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -39,14 +46,24 @@ export class Transport {
     });
   }
 
+  /** Upgrades waiting for their identity; they count against WSS_MAX_CONNECTIONS (see the gateway's UpgradePolicy). */
+  get pendingUpgrades(): number {
+    return this.upgrading;
+  }
+
   /** The HTTP server's 'upgrade' listener. */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
-    if (!UPGRADE_PATHS.has(pathname)) return this.refuse(socket, 404, 'Not Found', 'path');
-    const origin = req.headers.origin;
-    const allowed = this.config.limits.allowedOrigins;
-    if (allowed.length > 0 && (!origin || !allowed.includes(origin))) return this.refuse(socket, 403, 'Forbidden', 'origin');
-    if (this.connections.size + this.upgrading >= this.config.limits.maxConnections) return this.refuse(socket, 503, 'Service Unavailable', 'capacity');
+    if (!UPGRADE_PATHS.has(pathname)) {
+      this.policy.refused(REFUSALS.path, req);
+      return this.refuse(socket, REFUSALS.path);
+    }
+    const decision = this.policy.decide(req);
+    if (!decision.ok) return this.refuse(socket, decision.refusal);
+    // The address's slot is taken now, so upgrades waiting for their identity count too; it is
+    // given back when the socket closes, however the upgrade or the connection ends.
+    const admission = this.policy.admit(decision.clientAddress);
+    socket.once('close', admission.release);
     // Who the client is is settled before the handshake completes (from cache, at once; else
     // bounded by WSS_AUTH_TIMEOUT_MS). Node leaves upgrade sockets without an error listener.
     const onError = (): void => { socket.destroy(); };
@@ -56,33 +73,38 @@ export class Transport {
       this.upgrading -= 1;
       socket.off('error', onError);
       if (socket.destroyed) return; // the client gave up while we asked
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity, admission));
     }).catch((err: unknown) => {
       this.log.error({ err }, 'upgrade failed');
       socket.destroy();
     });
   };
 
-  private refuse(socket: Duplex, status: number, text: string, reason: 'path' | 'origin' | 'capacity'): void {
-    this.observer.connectionRefused(reason);
-    this.log.info({ status, reason }, 'upgrade refused');
-    const body = JSON.stringify({ error: reason, message: text });
+  private refuse(socket: Duplex, refusal: UpgradeRefusal): void {
+    const { status, statusText, reason } = refusal;
+    const body = JSON.stringify({ error: reason, message: statusText });
     // Node's HTTP server drops its own 'error' listener on upgrade sockets: without this one, a
     // peer resetting while the refusal is written would be an uncaught exception (process exit).
     socket.on('error', () => socket.destroy());
     // Once the refusal is written, let go of the socket (as ws's own refusals do): a peer that
     // never closes its side would otherwise hold it, and a file descriptor, for good.
     socket.once('finish', () => socket.destroy());
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity): void {
+  /** A warning a connection provoked, at most once per kind and minute across all connections. */
+  private warnFor(conn: Connection, kind: string, fields: object): void {
+    const held = this.connectionWarnings.take(kind);
+    if (held !== null) this.log.warn({ conn: conn.id, ip: conn.remoteAddress, ...fields, ...(held > 0 ? { alsoSeen: held } : {}) }, kind);
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity, admission: Admission): void {
     const { limits } = this.config;
-    const conn = new Connection(ws, req.socket.remoteAddress ?? 'unknown', {
+    const conn = new Connection(ws, admission.clientAddress, {
       maxBufferedBytes: limits.maxBufferedBytes,
       rate: { perSecond: limits.ratePerSecond, burst: limits.rateBurst, closeAfter: limits.rateCloseAfter },
       onOverflow: (c) => {
-        this.log.warn({ conn: c.id, buffered: c.bufferedBytes }, 'client is not reading; disconnecting');
+        this.warnFor(c, 'client is not reading; disconnecting', { buffered: c.bufferedBytes });
         c.terminate();
       },
       onSent: (type, bytes) => this.observer.messageOut(type, bytes, 1),
@@ -95,6 +117,7 @@ export class Transport {
     ws.on('pong', () => conn.markSeen());
     ws.on('error', (err) => this.log.debug({ conn: conn.id, err: err.message }, 'connection error'));
     ws.on('close', (code) => {
+      admission.release();
       this.connections.delete(conn);
       this.ctx.rooms.leaveAll(conn);
       this.observer.connectionClosed(code);
@@ -128,7 +151,7 @@ export class Transport {
     const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     const decision = conn.rate.take();
     if (decision === 'abusive') {
-      this.log.warn({ conn: conn.id }, 'sustained message flood; closing with 1008');
+      this.warnFor(conn, 'sustained message flood; closing with 1008', {});
       this.observer.errorSent(ERROR_CODES.RATE_LIMITED);
       conn.close(CLOSE_CODES.POLICY_VIOLATION, 'Rate limit exceeded');
       return;

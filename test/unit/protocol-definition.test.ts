@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { z } from 'zod';
 import { ERROR_CODES, TEXTS, type ErrorCode } from '../../src/protocol/constants.js';
 import { ERRORS, errorText } from '../../src/protocol/errors.js';
+import { isServerOnlyType } from '../../src/protocol/message-types.js';
 import { serverSchemas } from '../../src/protocol/server-messages.js';
 import type { ClientMessage, ServerMessage } from '../../src/protocol/types.js';
 import {
@@ -62,6 +63,12 @@ test('every error code has a non-empty text; the original server\'s texts are ke
   }
   assert.equal(errorText(ERROR_CODES.INVALID_SESSION_ID), TEXTS.invalidSessionId);
   assert.equal(errorText(ERROR_CODES.ROOM_ACCESS_DENIED), TEXTS.roomAccessDenied);
+});
+
+test('clients may not send any type the server sends, except pong (the answer to server_ping)', () => {
+  const forgeable = Object.keys(serverSchemas).filter((type) => type !== 'pong' && !isServerOnlyType(type));
+  assert.deepEqual(forgeable, [], 'add them to SERVER_ONLY_TYPES in src/protocol/message-types.ts');
+  assert.equal(isServerOnlyType('pong'), false);
 });
 
 test('the server\'s message builders produce exactly what the schemas define', () => {

@@ -3,6 +3,7 @@
  * registered for that type. Unknown types are relayed as broadcasts.
  */
 import { ERROR_CODES } from '../../protocol/constants.js';
+import { isServerOnlyType } from '../../protocol/message-types.js';
 import type { ClientMessage, ClientType } from '../../protocol/types.js';
 import { isKnownClientType, isPlainObject, validateClientMessage } from '../../protocol/validate.js';
 import type { Connection } from '../connection.js';
@@ -49,6 +50,10 @@ export async function dispatch(ctx: HandlerContext, conn: Connection, text: stri
     return { type: 'invalid', error: ERROR_CODES.INVALID_MESSAGE };
   }
   const type = msg.type;
+  if (isServerOnlyType(type)) {
+    conn.send(errorReply(ERROR_CODES.FORBIDDEN_TYPE, type));
+    return { type, error: ERROR_CODES.FORBIDDEN_TYPE };
+  }
   try {
     if (!isKnownClientType(type)) {
       await handleUnknown(ctx, conn, msg);

@@ -1,7 +1,8 @@
 /** Entity subscriptions and room-scoped relays: subscribe, unsubscribe, room_message, session_message, entity_event, room_ping_response. */
 import { ERROR_CODES } from '../../protocol/constants.js';
-import { entityRoomId } from '../../protocol/room-ids.js';
+import { entityRoomId, roomKind } from '../../protocol/room-ids.js';
 import type { ClientMessage, SubscriptionConfirmation } from '../../protocol/types.js';
+import type { Connection } from '../connection.js';
 import { errorReply, now, stamped } from '../messages.js';
 import { withSessionContext, type Handler } from './context.js';
 
@@ -14,16 +15,29 @@ function confirmation(msg: EntityRef, status: SubscriptionConfirmation['status']
 
 export const handleSubscribe: Handler<ClientMessage<'subscribe'>> = async (ctx, conn, msg) => {
   const roomId = entityRoomId(msg.entityType, msg.entityId);
+  if (refusedOverRoomCap(ctx.config.limits.maxRoomsPerConnection, conn, roomId)) return;
   if (!conn.rooms.has(roomId) && ctx.subscribeAuth.checks(msg.entityType)) {
     if (await ctx.subscribeAuth.authorize(conn, msg.entityType, msg.entityId) !== 'allowed') {
       conn.send(errorReply(ERROR_CODES.SUBSCRIBE_DENIED));
       return;
     }
     if (conn.closing || conn.ws.readyState !== 1) return; // closed while PorticoEstate was asked
+    // Other subscribes may have joined rooms while PorticoEstate was asked.
+    if (refusedOverRoomCap(ctx.config.limits.maxRoomsPerConnection, conn, roomId)) return;
   }
   ctx.rooms.join(conn, roomId);
   conn.send(confirmation(msg, 'subscribed'));
 };
+
+/** A new entity room beyond WSS_MAX_ROOMS_PER_CONNECTION gets TOO_MANY_ROOMS; the session room and other server-assigned rooms do not count. */
+function refusedOverRoomCap(max: number, conn: Connection, roomId: string): boolean {
+  if (conn.rooms.has(roomId)) return false;
+  let entityRooms = 0;
+  for (const id of conn.rooms) if (roomKind(id) === 'entity') entityRooms += 1;
+  if (entityRooms < max) return false;
+  conn.send(errorReply(ERROR_CODES.TOO_MANY_ROOMS, max));
+  return true;
+}
 
 export const handleUnsubscribe: Handler<ClientMessage<'unsubscribe'>> = (ctx, conn, msg) => {
   ctx.rooms.leave(conn, entityRoomId(msg.entityType, msg.entityId));
@@ -48,8 +62,14 @@ export const handleSessionMessage: Handler<ClientMessage<'session_message'>> = (
 };
 
 export const handleEntityEvent: Handler<ClientMessage<'entity_event'>> = (ctx, conn, msg) => {
+  const roomId = entityRoomId(msg.entityType, msg.entityId);
+  // Only members speak in a room (as room_message): a client cannot push events into a room it never joined.
+  if (!ctx.rooms.isMember(conn, roomId)) {
+    conn.send(errorReply(ERROR_CODES.ROOM_ACCESS_DENIED));
+    return;
+  }
   // Relayed to the room wherever it has members; instances without it deliver to nobody.
-  ctx.relay.toRoom(entityRoomId(msg.entityType, msg.entityId), stamped(withSessionContext(conn, msg)), conn);
+  ctx.relay.toRoom(roomId, stamped(withSessionContext(conn, msg)), conn);
 };
 
 export const handleRoomPingResponse: Handler<ClientMessage<'room_ping_response'>> = (ctx, conn, msg) => {
