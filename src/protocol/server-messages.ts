@@ -14,6 +14,14 @@ export const sessionContextSchema = z.object({ hasSession: z.literal(true), sess
 
 const pushFields = { source: z.literal('server_push').optional(), timestamp: z.string().optional() };
 
+/** Where each named stream stands now, so a client can recover a stream it got nothing from yet. */
+export const streamPositionsSchema = z.record(z.string(), z.object({ offset: z.number(), epoch: z.string() }));
+/** With history on (WSS_HISTORY_SIZE > 0). */
+const stream_positions = streamPositionsSchema.optional();
+/** With history on, on everything published to a stream: where this message stands in it. */
+export const streamPositionSchema = z.object({ stream: z.string(), offset: z.number(), epoch: z.string() });
+const stream_position = streamPositionSchema.optional();
+
 export const partialApplicationsDataSchema = z.union([
   z.object({
     error: z.literal(false), status: z.literal('success'), applications: z.array(z.unknown()), count: z.number(),
@@ -24,7 +32,7 @@ export const partialApplicationsDataSchema = z.union([
 ]);
 
 export const serverSchemas = {
-  connection_success: z.object({ message: z.string(), roomId: z.string().nullable(), timestamp }),
+  connection_success: z.object({ message: z.string(), roomId: z.string().nullable(), stream_positions, timestamp }),
   session_id_required: z.object({ message: z.string(), code: z.literal(ERROR_CODES.NO_SESSION), timestamp }),
   pong: z.object({
     id: z.string(), reply_to: z.union([z.string(), z.number()]).nullable(), heartbeat_id: z.union([z.string(), z.number()]).nullable(), timestamp,
@@ -33,20 +41,30 @@ export const serverSchemas = {
   session_update_confirmation: z.object({
     success: z.literal(true), message: z.string(), action: z.enum(['none', 'set', 'updated']), wasRequired: z.boolean(),
     /** Masked: first 8 characters + `...`. */
-    sessionId: z.string(), timestamp,
+    sessionId: z.string(), stream_positions, timestamp,
   }),
   subscription_confirmation: z.object({
-    entityType: z.string(), entityId: z.union([z.string(), z.number()]), status: z.enum(['subscribed', 'unsubscribed']), roomId: z.string(), timestamp,
+    entityType: z.string(), entityId: z.union([z.string(), z.number()]), status: z.enum(['subscribed', 'unsubscribed']), roomId: z.string(), stream_positions, timestamp,
   }),
   error: z.object({ message: z.string(), code: z.enum(ERROR_CODES), timestamp }),
   server_ping: z.object({ id: z.string(), timestamp }),
   room_ping: z.object({ roomId: z.string(), pingId: z.string(), timestamp }),
+  /** The answer to `recover`, after the missed messages: per stream, whether nothing was lost. */
+  recovery_result: z.object({
+    recovered: z.boolean(), missed: z.number().int(),
+    streams: z.record(z.string(), z.object({
+      offset: z.number(), epoch: z.string(), recovered: z.boolean(), missed: z.number().int(),
+      reason: z.enum(['not_member', 'epoch_changed', 'window_passed', 'unavailable']).optional(),
+    })),
+    timestamp,
+  }),
   /** PorticoEstate's `refresh_bookinguser` push: the page should reload the booking user. */
-  refresh_bookinguser: z.object({ message: z.string(), action: z.string(), timestamp }),
+  refresh_bookinguser: z.object({ message: z.string(), action: z.string(), stream_position, timestamp }),
   partial_applications_response: z.object({
     data: partialApplicationsDataSchema,
     /** The session room, on pushes (as the original's sendToSessionRoom added it). */
     roomId: z.string().optional(),
+    stream_position,
     timestamp,
   }),
 } as const;
@@ -61,4 +79,5 @@ export const relayedMessageSchema = z.looseObject({
   timestamp: z.unknown(),
   source: z.string().optional(),
   sessionContext: sessionContextSchema.optional(),
+  stream_position,
 });

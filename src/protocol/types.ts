@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { LegacyChannel } from './constants.js';
-import type { partialApplicationsDataSchema, serverSchemas, sessionContextSchema } from './server-messages.js';
+import type { partialApplicationsDataSchema, serverSchemas, sessionContextSchema, streamPositionsSchema } from './server-messages.js';
 import type {
   clientSchemas, notificationsPayloadSchema, roomMessagesPayloadSchema, sessionMessagesPayloadSchema,
 } from './validate.js';
@@ -44,6 +44,8 @@ export type ServerPing = ServerMessage<'server_ping'>;
 export type RoomPing = ServerMessage<'room_ping'>;
 export type PartialApplicationsResponse = ServerMessage<'partial_applications_response'>;
 export type BookingUserRefresh = ServerMessage<'refresh_bookinguser'>;
+export type RecoveryResultMessage = ServerMessage<'recovery_result'>;
+export type StreamPositions = z.infer<typeof streamPositionsSchema>;
 export type PartialApplicationsData = z.infer<typeof partialApplicationsDataSchema>;
 
 declare const relayedBrand: unique symbol;

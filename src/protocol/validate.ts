@@ -18,6 +18,8 @@ const entityId = z
   .describe('a non-negative integer, or 1-64 letters, digits or _ . : -');
 const roomId = z.string().min(1).max(200).describe('a room id of 1-200 characters');
 const optionalId = z.union([z.string().max(200), z.number()]).optional().describe('a string of at most 200 characters, or a number');
+/** A page is in a handful of streams (session, user, entities, broadcast); more is not a page. */
+export const MAX_RECOVER_STREAMS = 100;
 
 export const sessionIdSchema = z.string().regex(SESSION_ID_PATTERN);
 
@@ -49,6 +51,12 @@ export const clientSchemas = {
   room_ping_response: z.looseObject({ roomId, pingId: optionalId }),
   chat: z.looseObject({}),
   notification: z.looseObject({}),
+  /** The last position the client saw per stream (docs/protocol.md, `recover`). */
+  recover: z.looseObject({
+    streams: z.record(roomId, z.object({ offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), epoch: z.string().max(100) }))
+      .refine((s) => Object.keys(s).length <= MAX_RECOVER_STREAMS, `at most ${MAX_RECOVER_STREAMS} streams`)
+      .describe(`an object of at most ${MAX_RECOVER_STREAMS} streams, each {"offset": a non-negative integer, "epoch": a string}`),
+  }),
 } as const;
 
 

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CLOSE_CODES } from '../protocol/constants.js';
 import type { ServerMessage } from '../protocol/types.js';
+import type { RecoveryGate } from './recovery/gate.js';
 import type { SessionType } from './session.js';
 import { NO_IDENTITIES, type Identities } from './identity/resolver.js';
 import { TokenBucket, type RateLimitOptions } from './rate-limit.js';
@@ -45,6 +46,10 @@ export class Connection implements OutboxEntry {
   alive = true;
   lastSeen = Date.now();
   readonly rate: TokenBucket;
+  /** Settles once the greeting and every frame received so far are handled (a `recover` waits for it). */
+  handled: Promise<void> = Promise.resolve();
+  /** Set while a `recover` of this connection holds or filters some streams' live publications. */
+  gate: RecoveryGate | null = null;
   /** Set once a close has started, so nothing else is written. */
   closing = false;
   private readonly socket: Duplex | null;

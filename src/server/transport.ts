@@ -9,6 +9,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CLOSE_CODES, ERROR_CODES } from '../protocol/constants.js';
 import { maskSessionId } from '../protocol/room-ids.js';
 import type { Config } from './config/index.js';
+import { BROADCAST_STREAM } from './broker/broker.js';
 import { Connection } from './connection.js';
 import type { HandlerContext } from './handlers/context.js';
 import { dispatch } from './handlers/index.js';
@@ -124,22 +125,24 @@ export class Transport {
       this.log.debug({ conn: conn.id, code }, 'connection closed');
     });
 
+    this.ctx.recovery.watch(conn);
     const { outcome } = identity;
     // A connection without a session cookie takes the session its valid token was minted for.
     const tokenSession = outcome.kind === 'resolved' && outcome.sessionId !== undefined ? { sessionId: outcome.sessionId, type: 'booking' as const } : null;
     const session = identity.session ?? tokenSession;
     if (session) this.ctx.setSession(conn, session.sessionId, session.type);
     this.ctx.identity.settle(conn, outcome);
-    if (session) {
-      conn.send(connectionSuccess(conn.sessionRoom));
-    } else {
-      conn.send(sessionIdRequired());
-      conn.send(connectionSuccess(null));
-    }
-    if (outcome.kind === 'invalid_token') {
-      conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, outcome.reason));
-      this.observer.errorSent(ERROR_CODES.INVALID_TOKEN);
-    }
+    if (!session) conn.send(sessionIdRequired());
+    // The greeting carries where the connection's streams stand (one history read: broadcast, the
+    // session and user rooms); the connection's frames are handled after it.
+    conn.handled = this.ctx.recovery.positions([BROADCAST_STREAM, ...conn.rooms]).then((positions) => {
+      const greeting = connectionSuccess(conn.sessionRoom);
+      conn.send(positions ? { ...greeting, stream_positions: positions } : greeting);
+      if (outcome.kind === 'invalid_token') {
+        conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, outcome.reason));
+        this.observer.errorSent(ERROR_CODES.INVALID_TOKEN);
+      }
+    });
     this.log.debug({ conn: conn.id, session: maskSessionId(conn.sessionId), ip: conn.remoteAddress }, 'connection opened');
   }
 
@@ -166,9 +169,14 @@ export class Transport {
       return;
     }
     const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)).toString('utf8');
-    void dispatch(this.ctx, conn, text).then((outcome) => {
+    // A `recover` waits for every frame before it (and the greeting) to be done, so it finds the
+    // `subscribe`s sent before it joined even when one had to ask PorticoEstate; other frames are
+    // handled at once, as before. (A frame merely mentioning "recover" waits too: harmless.)
+    const before = conn.handled;
+    const handled = (text.includes('"recover"') ? before.then(() => dispatch(this.ctx, conn, text)) : dispatch(this.ctx, conn, text)).then((outcome) => {
       this.observer.messageIn(outcome.type, bytes);
       if (outcome.error) this.observer.errorSent(outcome.error);
     });
+    conn.handled = Promise.all([before, handled]).then(() => {});
   }
 }

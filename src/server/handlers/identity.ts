@@ -53,5 +53,7 @@ export const handleUpdateSession: Handler<ClientMessage<'update_session'>> = asy
     message: action === 'none' ? TEXTS.sessionUnchanged : action === 'set' ? TEXTS.sessionSet : TEXTS.sessionUpdated,
     action, wasRequired: previous === null, sessionId: maskSessionId(sessionId)!, timestamp: now(),
   };
-  conn.send(reply);
+  // Where the rooms the connection is in now stand (the session room and user rooms may be new).
+  const positions = await ctx.recovery.positions([...conn.rooms]);
+  conn.send(positions ? { ...reply, stream_positions: positions } : reply);
 };

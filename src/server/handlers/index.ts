@@ -13,6 +13,7 @@ import type { HandlerContext, HandlerTable } from './context.js';
 import { handlePing, handlePong } from './heartbeat.js';
 import { handleUpdateSession, handleUpdateUserInfo } from './identity.js';
 import { handleGetPartialApplications } from './partial-applications.js';
+import { handleRecover } from './recover.js';
 import {
   handleEntityEvent, handleRoomMessage, handleRoomPingResponse, handleSessionMessage, handleSubscribe, handleUnsubscribe,
 } from './rooms.js';
@@ -32,6 +33,7 @@ const handlers: HandlerTable = {
   room_ping_response: handleRoomPingResponse,
   chat: handleChat,
   notification: handleNotification,
+  recover: handleRecover,
 };
 
 export type DispatchOutcome = { type: string; error?: string };

@@ -26,7 +26,8 @@ export const handleSubscribe: Handler<ClientMessage<'subscribe'>> = async (ctx, 
     if (refusedOverRoomCap(ctx.config.limits.maxRoomsPerConnection, conn, roomId)) return;
   }
   ctx.rooms.join(conn, roomId);
-  conn.send(confirmation(msg, 'subscribed'));
+  const positions = await ctx.recovery.positions([roomId]);
+  conn.send(positions ? { ...confirmation(msg, 'subscribed'), stream_positions: positions } : confirmation(msg, 'subscribed'));
 };
 
 /** A new entity room beyond WSS_MAX_ROOMS_PER_CONNECTION gets TOO_MANY_ROOMS; the session room and other server-assigned rooms do not count. */
