@@ -1,5 +1,5 @@
 /**
- * The load generator's view of recovery (RECOVERY-WIRE.md) without parsing JSON per message:
+ * The load generator's view of recovery (docs/protocol.md, "Recovery") without parsing JSON per message:
  * finds `"stream_position":{"stream":"…","offset":n,"epoch":"…"}` in a frame with `indexOf` and
  * a digit loop, and builds the `recover` frame the browser client sends after a reconnect.
  */

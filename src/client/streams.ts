@@ -1,6 +1,6 @@
 /**
  * Where the page stands in each stream (one per room, plus `broadcast`), and the recovery
- * bookkeeping of a reconnect (RECOVERY-WIRE.md). Pure state, no I/O: client.ts feeds it messages
+ * bookkeeping of a reconnect (docs/protocol.md, "Recovery"). Pure state, no I/O: client.ts feeds it messages
  * and sends what it answers.
  *
  * A reconnected connection is back in its session room and `broadcast` from the handshake, so

@@ -1,5 +1,5 @@
 /**
- * Recovery over a raw WebSocket (RECOVERY-WIRE.md): a client that was away gets what it missed
+ * Recovery over a raw WebSocket (docs/protocol.md, "Recovery"): a client that was away gets what it missed
  * in every stream it is in (session room, entity room, broadcast), in order, once, then live
  * ones; on the same instance, on another one, and on a single node without Redis. History lost
  * (FLUSHALL) or a window passed is answered `recovered: false`; a stream the connection is not

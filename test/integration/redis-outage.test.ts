@@ -138,6 +138,25 @@ test('WSS_OUTAGE_BUFFER bounds what is kept: beyond it counted, logged once, rea
   }
 });
 
+test('a stream that lost a publication beyond WSS_OUTAGE_BUFFER gets a new epoch, so recovering it says recovered:false', async () => {
+  const server = await startRedisServer();
+  // A burst with Redis up: one reply outstanding at most, five kept, the rest dropped.
+  const A = await startRedisGateway(server, { delivery: { outageBuffer: 5 }, redis: { maxPendingPublishes: 1 } });
+  try {
+    A.gateway.relay.toRoom('entity_quiet_1', stamped({ type: 'untouched' }));
+    await waitFor(async () => (await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.offset === 1, 'the quiet room has its one publication');
+    const quietBefore = (await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.epoch;
+    const before = (await A.gateway.broker.history('broadcast', 0, 0)).top.epoch;
+    for (let i = 0; i < 50; i++) void A.gateway.relay.toAll(stamped({ type: 'burst', i }));
+    assert.ok(A.gateway.broker.outage().dropped > 0, 'the burst overflowed the buffer');
+    await waitFor(async () => (await A.gateway.broker.history('broadcast', 0, 0)).top.epoch !== before, 'broadcast history reset');
+    assert.equal((await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.epoch, quietBefore, 'a stream that lost nothing keeps its epoch');
+    assert.equal(A.lines.filter((l) => /^history reset for streams that lost messages/.test(l.msg)).length, 1);
+  } finally {
+    await teardown(server, [A], []);
+  }
+});
+
 test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded; the rest are kept, local clients still served', async () => {
   const server = await startRedisServer();
   const A = await startRedisGateway(server, { redis: { maxPendingPublishes: 100 } });

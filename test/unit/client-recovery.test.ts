@@ -1,4 +1,4 @@
-/** The browser client's stream positions and recovery after a reconnect (RECOVERY-WIRE.md), against the fake browser. */
+/** The browser client's stream positions and recovery after a reconnect (docs/protocol.md, "Recovery"), against the fake browser. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WebSocketClient } from '../../src/client/client.js';

@@ -22,18 +22,22 @@ export class OutageBuffer {
     return this.items.length;
   }
 
-  /** Kept in sequence order (the order the origin accepted them), whatever order they fail in. */
-  push(item: Buffered): void {
+  /**
+   * Kept in sequence order (the order the origin accepted them), whatever order they fail in.
+   * Returns false when the buffer is full and `item` was dropped.
+   */
+  push(item: Buffered): boolean {
     if (this.items.length < this.limit) {
       let at = this.items.length;
       while (at > 0 && this.items[at - 1]!.seq > item.seq) at--;
       this.items.splice(at, 0, item);
-      return;
+      return true;
     }
     this.dropped += 1;
     if (this.droppedThisOutage++ === 0) {
       this.log.warn({ limit: this.limit }, 'outage buffer full (WSS_OUTAGE_BUFFER): further messages reach this instance\'s clients only');
     }
+    return false;
   }
 
   /** The oldest `n`, left in the buffer until `remove` confirms them. */

@@ -93,6 +93,12 @@ export class RedisBroker implements Broker {
   /** Processes heard on the cluster channel (nonce -> last time), to know how many should be subscribed. */
   private readonly peers = new Map<string, number>();
   private sweep: NodeJS.Timeout | null = null;
+  /**
+   * Streams with a publication the outage buffer had to drop: it never enters history, so their
+   * history no longer tells the whole story. Once the buffer is replayed their history is reset
+   * (a new epoch), so a client recovering them is told recovered:false instead of a silent gap.
+   */
+  private readonly lostStreams = new Set<string>();
 
   constructor(private readonly link: RedisLink, private readonly opts: RedisBrokerOptions) {
     this.warnings = new ThrottledLog(opts.log);
@@ -212,7 +218,7 @@ export class RedisBroker implements Broker {
     this.skipCopyOf(seq);
     // A legacy message is kept too: the instances that had it replay it under the same claim, so
     // it enters history once and reaches the instances that never received it.
-    this.buffer.push({ request, seq });
+    this.bufferOrForget({ request, seq });
   }
 
   /** A publish got its reply: when the backlog is gone, send what was kept meanwhile. */
@@ -322,8 +328,26 @@ export class RedisBroker implements Broker {
   }
 
   private keep(item: Buffered): Promise<null> {
-    this.buffer.push(item);
+    this.bufferOrForget(item);
     return Promise.resolve(null);
+  }
+
+  private bufferOrForget(item: Buffered): void {
+    if (!this.buffer.push(item) && this.historyEnabled) this.lostStreams.add(streamOf(item.request.target));
+  }
+
+  /** Reset the history of every stream that lost a publication (see `lostStreams`). */
+  private async forgetLostStreams(): Promise<void> {
+    if (this.lostStreams.size === 0) return;
+    const streams = [...this.lostStreams];
+    this.lostStreams.clear();
+    try {
+      await this.client.del(...streams.flatMap((s) => [this.metaKey(s), this.streamKey(s)]));
+      this.opts.log.warn({ streams: streams.length }, 'history reset for streams that lost messages beyond WSS_OUTAGE_BUFFER; clients recovering them are told to resync');
+    } catch (err) {
+      for (const s of streams) this.lostStreams.add(s);
+      this.warnings.warn({ err: (err as Error).message }, 'could not reset the history of streams that lost messages; retried when redis is back');
+    }
   }
 
   /** Send the outage buffer in order, in batches; stop at the first failure (retried on the next reconnect). */
@@ -345,6 +369,7 @@ export class RedisBroker implements Broker {
     }
     this.opts.log.info({ replayed: started - this.buffer.size, left: this.buffer.size }, 'redis is back; messages kept during the outage sent to the other instances');
     if (this.buffer.size > 0 && this.link.status === 'connected') void this.replay();
+    else if (this.buffer.size === 0 && this.link.status === 'connected') await this.forgetLostStreams();
   }
 
   /**

@@ -2,7 +2,7 @@
  * A connection's view of its streams around a `recover`. From the handshake until its recover
  * (or `WATCH_MS`), it notes per stream the first and last live publication the connection got:
  * those need not be sent again (the client puts a live one that overtook the missed ones back in
- * order, RECOVERY-WIRE.md). While a stream's history is read, its live publications are held
+ * order, docs/protocol.md, "Recovery"). While a stream's history is read, its live publications are held
  * (they would overtake the missed ones); once the missed ones are sent, the held ones newer than
  * them follow, and later live copies of what was sent are dropped until a newer one passes. The
  * relay asks only connections that have a gate, so others pay one null check per delivery.

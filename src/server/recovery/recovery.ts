@@ -1,5 +1,5 @@
 /**
- * The server side of `recover` (RECOVERY-WIRE.md): for each stream the connection names, and is a
+ * The server side of `recover` (docs/protocol.md, "Recovery"): for each stream the connection names, and is a
  * member of, send the publications it missed in offset order, then the live ones that raced the
  * history read, with no gap and no duplicate; answer what could not be recovered, and why.
  * The connection is already a member (its frames are handled in order, so the `subscribe`s sent
@@ -59,7 +59,7 @@ export class Recovery {
   }
 
   /**
-   * Where `streams` stand now, for a connection that just joined them (RECOVERY-WIRE.md
+   * Where `streams` stand now, for a connection that just joined them (docs/protocol.md, "Recovery"
    * `stream_positions`); undefined without history, a stream left out when it cannot be read.
    */
   async positions(streams: string[]): Promise<Record<string, StreamPosition> | undefined> {
