@@ -163,8 +163,8 @@ test('a publication kept locally never overtakes one still waiting for Redis: th
   const a1 = await TestClient.connect(A.url);
   try {
     server.pause(); // the first publish waits for a reply; the second is over the bound
-    void A.gateway.relay.toAll({ type: 'ordered', i: 1 });
-    void A.gateway.relay.toAll({ type: 'ordered', i: 2 });
+    void A.gateway.relay.toAll(stamped({ type: 'ordered', i: 1 }));
+    void A.gateway.relay.toAll(stamped({ type: 'ordered', i: 2 }));
     await waitFor(() => a1.count((m) => m.type === 'ordered') === 2, 'both delivered locally');
     assert.deepEqual(a1.messages.filter((m) => m.type === 'ordered').map((m) => m.i), [1, 2]);
   } finally {
