@@ -138,22 +138,37 @@ test('WSS_OUTAGE_BUFFER bounds what is kept: beyond it counted, logged once, rea
   }
 });
 
-test('a stream that lost a publication beyond WSS_OUTAGE_BUFFER gets a new epoch, so recovering it says recovered:false', async () => {
+test('a stream that lost a publication beyond WSS_OUTAGE_BUFFER is marked: recovering from before the loss says recovered:false', async () => {
   const server = await startRedisServer();
   // A burst with Redis up: one reply outstanding at most, five kept, the rest dropped.
   const A = await startRedisGateway(server, { delivery: { outageBuffer: 5 }, redis: { maxPendingPublishes: 1 } });
+  const early = await TestClient.connect(A.url);
   try {
     A.gateway.relay.toRoom('entity_quiet_1', stamped({ type: 'untouched' }));
     await waitFor(async () => (await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.offset === 1, 'the quiet room has its one publication');
-    const quietBefore = (await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.epoch;
-    const before = (await A.gateway.broker.history('broadcast', 0, 0)).top.epoch;
+    A.gateway.relay.toAll(stamped({ type: 'before_burst' }));
+    const seen = (await early.next((m) => m.type === 'before_burst')).stream_position as { offset: number; epoch: string };
     for (let i = 0; i < 50; i++) void A.gateway.relay.toAll(stamped({ type: 'burst', i }));
     assert.ok(A.gateway.broker.outage().dropped > 0, 'the burst overflowed the buffer');
-    await waitFor(async () => (await A.gateway.broker.history('broadcast', 0, 0)).top.epoch !== before, 'broadcast history reset');
-    assert.equal((await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.epoch, quietBefore, 'a stream that lost nothing keeps its epoch');
-    assert.equal(A.lines.filter((l) => /^history reset for streams that lost messages/.test(l.msg)).length, 1);
+    await waitFor(async () => (await A.gateway.broker.history('broadcast', 0, 0)).lostAfter !== undefined, 'broadcast marked as lossy');
+    const read = await A.gateway.broker.history('broadcast', 0, 0);
+    assert.equal(read.lostAfter, read.top.offset);
+    assert.equal(read.top.epoch, seen.epoch, 'history itself is kept (other instances may still fill gaps from it)');
+    assert.equal((await A.gateway.broker.history('entity_quiet_1', 0, 0)).lostAfter, undefined, 'a stream that lost nothing is not marked');
+    assert.equal(A.lines.filter((l) => /^streams marked as having lost messages/.test(l.msg)).length, 1);
+
+    const fromBefore = await TestClient.connect(A.url);
+    const fromAfter = await TestClient.connect(A.url);
+    fromBefore.send({ type: 'recover', streams: { broadcast: { offset: seen.offset, epoch: seen.epoch } } });
+    fromAfter.send({ type: 'recover', streams: { broadcast: { offset: read.top.offset, epoch: read.top.epoch } } });
+    const before = (await fromBefore.ofType('recovery_result', 5000)) as { recovered: boolean };
+    const after = (await fromAfter.ofType('recovery_result', 5000)) as { recovered: boolean };
+    fromBefore.close();
+    fromAfter.close();
+    assert.equal(before.recovered, false, 'a client from before the loss is told to resync');
+    assert.equal(after.recovered, true, 'a client from after it is not');
   } finally {
-    await teardown(server, [A], []);
+    await teardown(server, [A], [early]);
   }
 });
 
