@@ -117,5 +117,6 @@ export const CLOSE_REASONS: Record<(typeof CLOSE_CODES)[keyof typeof CLOSE_CODES
   [CLOSE_CODES.GOING_AWAY]: 'The gateway is shutting down (reason `Server shutting down`); reconnect, to another instance if there is one.',
   [CLOSE_CODES.POLICY_VIOLATION]: 'Too many rate-limited messages (reason `Rate limit exceeded`).',
   [CLOSE_CODES.MESSAGE_TOO_BIG]: 'A frame larger than `WSS_MAX_MESSAGE_BYTES`.',
+  [CLOSE_CODES.SERVICE_RESTART]: 'The instance is drained for a restart from the admin view (reason `Service restart: reconnect`); reconnect, to another instance.',
   [CLOSE_CODES.TRY_AGAIN_LATER]: 'Reserved for "cannot serve this connection now, reconnect later"; not sent by this version.',
 };

@@ -43,6 +43,7 @@ import { noopObserver, type GatewayObserver } from './observer.js';
 import { judgeOrigin, originRules } from './policy/origin.js';
 import { Recovery } from './recovery/recovery.js';
 import { UpgradePolicy } from './policy/upgrade-policy.js';
+import { stamped } from './messages.js';
 import { Relay } from './relay.js';
 import { RoomRegistry } from './rooms.js';
 import { sessionRoomId } from './session.js';
@@ -286,7 +287,7 @@ export class Gateway implements AdminSource {
 
   /** A test notification (admin view) to the members of one room on every instance. */
   notifyRoom(roomId: string, message: string): void {
-    this.relay.toRoom(roomId, { type: 'notification', message, source: 'admin', timestamp: new Date().toISOString() });
+    this.relay.toRoom(roomId, stamped({ type: 'notification', message, source: 'admin' }));
   }
 
   private async shutdown(code: number, reason: string): Promise<void> {
