@@ -15,6 +15,8 @@ export const SERVER_ONLY_TYPES = [
   'connection_success', 'session_id_required', 'error',
   'user_info_update_confirmation', 'session_update_confirmation', 'subscription_confirmation',
   'partial_applications_response',
+  // recovery (docs/protocol.md, "Recovery"): a forged answer would tell pages nothing was missed
+  'recovery_result',
   // periodic
   'server_ping', 'server_pong', 'room_ping',
   // what PorticoEstate publishes for the gateway to route (Redis channels, spool files)
