@@ -15,10 +15,10 @@ export const SERVER_ONLY_TYPES = [
   'connection_success', 'session_id_required', 'error',
   'user_info_update_confirmation', 'session_update_confirmation', 'subscription_confirmation',
   'partial_applications_response',
-  // recovery (docs/protocol.md, "Recovery"): a forged answer would tell pages nothing was missed
-  'recovery_result',
   // periodic
   'server_ping', 'server_pong', 'room_ping',
+  // history: the answer to `recover`
+  'recovery_result',
   // what PorticoEstate publishes for the gateway to route (Redis channels, spool files)
   'session_targeted', 'update_partial_applications', 'refresh_bookinguser', 'server_message',
   'notification_event', 'cache_invalidation',

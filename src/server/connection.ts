@@ -8,6 +8,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CLOSE_CODES } from '../protocol/constants.js';
+import type { ServerMessage } from '../protocol/types.js';
 import type { RecoveryGate } from './recovery/gate.js';
 import type { SessionType } from './session.js';
 import { NO_IDENTITIES, type Identities } from './identity/resolver.js';
@@ -127,13 +128,11 @@ export class Connection implements OutboxEntry {
     return true;
   }
 
-  send(message: object): boolean {
+  /** A reply or greeting of the server's own (relays go through the Relay and `sendPrepared`). */
+  send(message: ServerMessage): boolean {
     const frame = JSON.stringify(message);
     const sent = this.sendFrame(frame);
-    if (sent && this.opts.onSent) {
-      const type = (message as { type?: unknown }).type;
-      this.opts.onSent(typeof type === 'string' ? type : 'untyped', Buffer.byteLength(frame));
-    }
+    if (sent && this.opts.onSent) this.opts.onSent(message.type, Buffer.byteLength(frame));
     return sent;
   }
 

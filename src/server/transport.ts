@@ -139,7 +139,7 @@ export class Transport {
       const greeting = connectionSuccess(conn.sessionRoom);
       conn.send(positions ? { ...greeting, stream_positions: positions } : greeting);
       if (outcome.kind === 'invalid_token') {
-        conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, `Identity token refused: ${outcome.reason}`));
+        conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, outcome.reason));
         this.observer.errorSent(ERROR_CODES.INVALID_TOKEN);
       }
     });
@@ -163,7 +163,7 @@ export class Transport {
       const now = Date.now();
       if (now - (this.lastRateError.get(conn) ?? 0) >= RATE_ERROR_INTERVAL_MS) {
         this.lastRateError.set(conn, now);
-        conn.send(errorReply(ERROR_CODES.RATE_LIMITED, 'Too many messages; slow down'));
+        conn.send(errorReply(ERROR_CODES.RATE_LIMITED));
         this.observer.errorSent(ERROR_CODES.RATE_LIMITED);
       }
       return;
