@@ -56,6 +56,11 @@ interface ScriptCommands {
 }
 
 const REPLAY_BATCH = 200;
+/**
+ * Pause before replaying again when Redis is connected but refused a publication (maxmemory
+ * reached, a script error): retrying at once would spin against it.
+ */
+const REPLAY_RETRY_MS = 1000;
 /** Before replaying, wait up to this long for the instances active before the outage to be subscribed again. */
 const REPLAY_WAIT_MS = 5000;
 /** How often the cluster channel's subscribers are counted while nothing is kept. */
@@ -95,6 +100,7 @@ export class RedisBroker implements Broker {
   private readonly copiesToSkip = new RecentSet<number>();
   private fallback: NodeJS.Timeout | null = null;
   private replaying = false;
+  private replayRetry: NodeJS.Timeout | null = null;
   /** Processes heard on the cluster channel (nonce -> last time), to know how many should be subscribed. */
   private readonly peers = new Map<string, number>();
   private sweep: NodeJS.Timeout | null = null;
@@ -226,6 +232,9 @@ export class RedisBroker implements Broker {
         if (!entry) return null;
         this.warnings.warn({ err: err.message }, 'publish failed; kept for replay when redis is back');
         this.fail(seq, entry);
+        // Redis answered with an error while connected (full, script error): no reconnect will
+        // start the replay, and until it runs every later publication stays on this instance.
+        if (this.link.status === 'connected' && this.pending === 0) this.replayLater();
         return null;
       },
     );
@@ -325,6 +334,7 @@ export class RedisBroker implements Broker {
     if (this.sweep) clearInterval(this.sweep);
     if (this.fallback) clearInterval(this.fallback);
     if (this.subscriberCount) clearInterval(this.subscriberCount);
+    if (this.replayRetry) clearTimeout(this.replayRetry);
     await this.link.subscriber.unsubscribe(this.channel);
     await this.link.close();
     this.warnings.flush();
@@ -386,6 +396,17 @@ export class RedisBroker implements Broker {
     }
   }
 
+  /** Replay after REPLAY_RETRY_MS (once scheduled at a time). */
+  private replayLater(): void {
+    if (this.replayRetry !== null) return;
+    this.replayRetry = setTimeout(() => {
+      this.replayRetry = null;
+      // With publications still in flight, the last one's reply starts the replay (settled), so order holds.
+      if (this.buffer.size > 0 && this.link.status === 'connected' && this.pending === 0) void this.replay();
+    }, REPLAY_RETRY_MS);
+    this.replayRetry.unref();
+  }
+
   /** Send the outage buffer in order, in batches; stop at the first failure (retried on the next reconnect). */
   private async replay(): Promise<void> {
     if (this.replaying || this.buffer.size === 0) return;
@@ -398,13 +419,17 @@ export class RedisBroker implements Broker {
         const results = await Promise.allSettled(batch.map((item) => this.replayOne(item)));
         const ok = results.findIndex((r) => r.status === 'rejected');
         this.buffer.remove(ok < 0 ? batch.length : ok);
-        if (ok >= 0) break;
+        if (ok >= 0) {
+          this.warnings.warn({ err: ((results[ok] as PromiseRejectedResult).reason as Error)?.message }, 'replay refused by redis; retried shortly');
+          break;
+        }
       }
     } finally {
       this.replaying = false;
     }
-    this.opts.log.info({ replayed: started - this.buffer.size, left: this.buffer.size }, 'redis is back; messages kept during the outage sent to the other instances');
-    if (this.buffer.size > 0 && this.link.status === 'connected') void this.replay();
+    const replayed = started - this.buffer.size;
+    if (replayed > 0) this.opts.log.info({ replayed, left: this.buffer.size }, 'redis is back; messages kept during the outage sent to the other instances');
+    if (this.buffer.size > 0 && this.link.status === 'connected') this.replayLater();
     else if (this.buffer.size === 0 && this.link.status === 'connected') await this.markLostStreams();
   }
 
