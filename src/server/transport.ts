@@ -8,7 +8,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CLOSE_CODES, ERROR_CODES } from '../protocol/constants.js';
 import { maskSessionId } from '../protocol/room-ids.js';
 import type { Config } from './config/index.js';
-import { Connection } from './connection.js';
+import type { Connection } from './connection.js';
+import { WebSocketConnection } from './ws-connection.js';
 import type { HandlerContext } from './handlers/context.js';
 import { dispatch } from './handlers/index.js';
 import type { Logger } from './log.js';
@@ -78,7 +79,7 @@ export class Transport {
 
   private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity): void {
     const { limits } = this.config;
-    const conn = new Connection(ws, req.socket.remoteAddress ?? 'unknown', {
+    const conn = new WebSocketConnection(ws, req.socket.remoteAddress ?? 'unknown', {
       maxBufferedBytes: limits.maxBufferedBytes,
       rate: { perSecond: limits.ratePerSecond, burst: limits.rateBurst, closeAfter: limits.rateCloseAfter },
       onOverflow: (c) => {

@@ -20,7 +20,7 @@ export const handleSubscribe: Handler<EntityRef> = async (ctx, conn, msg) => {
       conn.send(errorReply(ERROR_CODES.SUBSCRIBE_DENIED, TEXTS.subscribeDenied));
       return;
     }
-    if (conn.closing || conn.ws.readyState !== 1) return; // closed while PorticoEstate was asked
+    if (!conn.isOpen) return; // closed while PorticoEstate was asked
   }
   ctx.rooms.join(conn, roomId);
   conn.send(confirmation(msg, 'subscribed'));
