@@ -43,7 +43,13 @@ export type ClientMessageType = ClientMessage['type'];
 
 interface Stamped { timestamp: string }
 
-export interface ConnectionSuccess extends Stamped { type: 'connection_success'; message: string; roomId: string | null }
+/** A room a connection is in, as PorticoEstate's NestJS gateway lists them (Socket.IO dialect). */
+export interface RoomInfo { id: string; size: number; type: 'session' | 'entity' | 'user' | 'other' }
+export interface ConnectionSuccess extends Stamped {
+  type: 'connection_success'; message: string; roomId: string | null;
+  /** Socket.IO dialect only. */
+  rooms?: RoomInfo[];
+}
 export interface SessionIdRequired extends Stamped { type: 'session_id_required'; message: string; code: 'NO_SESSION' }
 export interface PongReply extends Stamped { type: 'pong'; id: string; reply_to: string | number | null; heartbeat_id: string | number | null }
 export interface UserInfoUpdateConfirmation extends Stamped {
@@ -52,7 +58,18 @@ export interface UserInfoUpdateConfirmation extends Stamped {
 export interface SessionUpdateConfirmation extends Stamped {
   type: 'session_update_confirmation'; success: true; message: string;
   action: 'none' | 'set' | 'updated'; wasRequired: boolean; sessionId: string;
+  /** Socket.IO dialect only. */
+  rooms?: RoomInfo[];
 }
+/** Socket.IO dialect: sent when the connection joins its session room or an entity room (NestJS gateway's shape). */
+export interface RoomJoined extends Stamped {
+  type: 'room_joined'; roomId: string; roomType: 'session' | 'entity'; message: string;
+  /** Members on this instance (the NestJS gateway's count was per instance too). */
+  roomSize: number;
+  entityType?: string; entityId?: string | number;
+}
+/** Socket.IO dialect: the server is going away; the Next.js client reconnects on it. */
+export interface ReconnectRequired extends Stamped { type: 'reconnect_required'; message: string }
 export interface SubscriptionConfirmation extends Stamped {
   type: 'subscription_confirmation'; entityType: string; entityId: string | number;
   status: 'subscribed' | 'unsubscribed'; roomId: string;
@@ -78,7 +95,7 @@ export interface BookingUserRefresh extends Stamped { type: 'refresh_bookinguser
 export type ServerMessage =
   | BookingUserRefresh | ConnectionSuccess | SessionIdRequired | PongReply | UserInfoUpdateConfirmation
   | SessionUpdateConfirmation | SubscriptionConfirmation | ErrorReply | ServerPing | RoomPing
-  | PartialApplicationsResponse;
+  | PartialApplicationsResponse | RoomJoined | ReconnectRequired;
 
 // ---- ingress payloads (Redis channels, spool files, HTTP publish) ---------------------
 

@@ -31,6 +31,8 @@ import { noopObserver, type GatewayObserver } from './observer.js';
 import { Relay } from './relay.js';
 import { RoomRegistry } from './rooms.js';
 import { sessionRoomId } from './session.js';
+import { ConnectionLifecycle } from './lifecycle.js';
+import { SocketIoFrontDoor, SOCKET_IO_PATHS } from './socketio/front-door.js';
 import { Transport } from './transport.js';
 
 export interface GatewayDeps {
@@ -83,6 +85,8 @@ export class Gateway {
   readonly identity: IdentityBinding;
   readonly subscribeAuth: SubscribeAuthorization;
   private readonly transport: Transport;
+  /** PorticoEstate's Next.js frontend connects here (Socket.IO), into the same rooms. */
+  readonly socketIo: SocketIoFrontDoor;
   /** Where the user-room key came from (logged at start, never the key). */
   private readonly userRoomKeySource: UserRoomKeySource;
   private readonly heartbeat: Heartbeat;
@@ -123,7 +127,14 @@ export class Gateway {
         this.rooms.join(conn, conn.sessionRoom);
       },
     };
-    this.transport = new Transport(config, ctx, this.connections, this.log, this.observer);
+    const lifecycle = new ConnectionLifecycle(config, ctx, this.connections, this.log, this.observer);
+    this.transport = new Transport(config, lifecycle, this.log, this.observer);
+    this.socketIo = new SocketIoFrontDoor(config, lifecycle, this.log, this.observer, (req) => {
+      const allowed = config.limits.allowedOrigins;
+      const origin = req.headers.origin;
+      if (allowed.length > 0 && (!origin || !allowed.includes(origin))) return { reason: 'origin', message: 'Forbidden' };
+      return lifecycle.hasRoom() ? null : { reason: 'capacity', message: 'Service Unavailable' };
+    });
     this.heartbeat = new Heartbeat(config.timers, this.connections, this.rooms, this.relay, this.log);
 
     this.router.add('GET', ['/health', '/wss/health'], (_req, res) => {
@@ -136,11 +147,15 @@ export class Gateway {
       roomsByKind: () => this.rooms.countByKind(),
       busStatus: () => this.bus.status,
     });
+    for (const method of ['GET', 'POST', 'OPTIONS']) this.router.add(method, SOCKET_IO_PATHS, this.socketIo.handleRequest);
     if (config.metrics.enabled) registerMetricsRoute(this.router, this.observer);
     registerClientAssets(this.router, loadClientAssets(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log));
     this.bus.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
-    this.server.on('upgrade', this.transport.handleUpgrade);
+    this.server.on('upgrade', (req, socket, head) => {
+      if (this.socketIo.handles(req)) this.socketIo.handleUpgrade(req, socket, head);
+      else this.transport.handleUpgrade(req, socket, head);
+    });
     // No 'clientError' listener: Node's own answers a malformed request 400 (431 for oversized
     // headers, 408 for a header timeout) and then closes the socket, instead of a silent drop.
   }
@@ -218,6 +233,7 @@ export class Gateway {
     if (outcome === 'timeout') {
       for (const conn of this.connections) conn.terminate();
     }
+    this.socketIo.close();
     this.server.closeAllConnections();
     await serverClosed;
     for (const source of this.ingressSources) await source.close();

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { TEXTS, type ErrorCode } from '../protocol/constants.js';
 import type {
   BookingUserRefresh, ConnectionSuccess, ErrorReply, PartialApplicationsData, PartialApplicationsResponse, PongReply,
-  RoomPing, ServerPing, SessionIdRequired,
+  ReconnectRequired, RoomPing, ServerPing, SessionIdRequired,
 } from '../protocol/types.js';
 
 export const now = (): string => new Date().toISOString();
@@ -40,3 +40,5 @@ export const bookingUserRefresh = (message?: string, action?: string): BookingUs
 export function stamped<T extends Record<string, unknown>>(message: T): T & { timestamp: unknown } {
   return message.timestamp === undefined ? { ...message, timestamp: now() } : (message as T & { timestamp: unknown });
 }
+
+export const reconnectRequired = (message: string): ReconnectRequired => ({ type: 'reconnect_required', message, timestamp: now() });

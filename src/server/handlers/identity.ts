@@ -11,6 +11,7 @@ import type { SessionUpdateConfirmation, UserInfoUpdateConfirmation } from '../.
 import { NO_IDENTITIES } from '../identity/resolver.js';
 import { errorReply, now } from '../messages.js';
 import type { Handler } from './context.js';
+import { announceRoomJoined, roomsField } from './dialect.js';
 
 export const handleUpdateUserInfo: Handler<{ userId?: unknown }> = (ctx, conn, msg) => {
   const parsed = userIdSchema.safeParse(msg.userId);
@@ -50,10 +51,12 @@ export const handleUpdateSession: Handler<UpdateSession> = async (ctx, conn, msg
   if (outcome.kind === 'invalid_token') conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, `Identity token refused: ${outcome.reason}`));
   const claim = ctx.identity.contradiction(outcome.kind === 'resolved' ? outcome.identities : NO_IDENTITIES, msg);
   if (claim !== null) conn.send(errorReply(ERROR_CODES.IDENTITY_MISMATCH, `${claim}: ${TEXTS.identityMismatch}`));
+  if (action !== 'none' && conn.sessionRoom !== null) announceRoomJoined(ctx.rooms, conn, conn.sessionRoom);
   const reply: SessionUpdateConfirmation = {
     type: 'session_update_confirmation', success: true,
     message: action === 'none' ? TEXTS.sessionUnchanged : action === 'set' ? TEXTS.sessionSet : TEXTS.sessionUpdated,
     action, wasRequired: previous === null, sessionId: maskSessionId(sessionId)!, timestamp: now(),
+    ...roomsField(ctx.rooms, conn),
   };
   conn.send(reply);
 };

@@ -4,6 +4,7 @@ import { entityRoomId } from '../../protocol/room-ids.js';
 import type { SubscriptionConfirmation } from '../../protocol/types.js';
 import { errorReply, now, stamped } from '../messages.js';
 import { withSessionContext, type Handler } from './context.js';
+import { announceRoomJoined } from './dialect.js';
 
 type EntityRef = { entityType: string; entityId: string | number };
 type Relayed = Record<string, unknown>;
@@ -23,6 +24,7 @@ export const handleSubscribe: Handler<EntityRef> = async (ctx, conn, msg) => {
     if (!conn.isOpen) return; // closed while PorticoEstate was asked
   }
   ctx.rooms.join(conn, roomId);
+  announceRoomJoined(ctx.rooms, conn, roomId, { entityType: msg.entityType, entityId: msg.entityId });
   conn.send(confirmation(msg, 'subscribed'));
 };
 

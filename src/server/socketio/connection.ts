@@ -5,10 +5,10 @@
  */
 import type { Socket as EngineSocket } from 'engine.io';
 import type { Socket } from 'socket.io';
-import { CLOSE_CODES } from '../../protocol/constants.js';
+import { CLOSE_CODES, TEXTS } from '../../protocol/constants.js';
 import { Connection, type ConnectionOptions, type Dialect } from '../connection.js';
 import type { PreparedFrame } from '../fanout.js';
-import { now } from '../messages.js';
+import { reconnectRequired } from '../messages.js';
 import { messageEvent, socketIoPacket } from './packet.js';
 
 /** What of engine.io's websocket transport we read: the `ws` socket's unsent bytes. */
@@ -17,6 +17,8 @@ type WsTransport = { name: string; socket?: { bufferedAmount?: number } };
 export class SocketIoConnection extends Connection {
   readonly dialect: Dialect = 'socketio';
   private readonly engine: EngineSocket;
+  /** The code this side closed with, for the metrics (Socket.IO itself has none). */
+  closedWith: number | null = null;
   /** Bytes written to Engine.IO that it has not yet handed to its transport (polling between requests). */
   private queuedBytes = 0;
 
@@ -70,8 +72,9 @@ export class SocketIoConnection extends Connection {
    */
   close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
     if (this.closing) return;
-    if (code === CLOSE_CODES.GOING_AWAY) this.send({ type: 'reconnect_required', message: reason || 'Server going away; reconnect', timestamp: now() });
+    if (code === CLOSE_CODES.GOING_AWAY) this.send(reconnectRequired(TEXTS.serverGoingAway));
     this.closing = true;
+    this.closedWith = code;
     this.socket.disconnect(true);
   }
 

@@ -1,0 +1,131 @@
+/**
+ * The life of an accepted connection, the same for every front door (raw WebSocket,
+ * Socket.IO): registration, greeting, messages in (rate limit, dispatch, metrics), close.
+ * Front doors only turn their transport's events into these calls.
+ */
+import { CLOSE_CODES, ERROR_CODES } from '../protocol/constants.js';
+import { maskSessionId } from '../protocol/room-ids.js';
+import type { Config } from './config/index.js';
+import type { Connection, ConnectionOptions } from './connection.js';
+import type { HandlerContext } from './handlers/context.js';
+import { announceRoomJoined, roomsField } from './handlers/dialect.js';
+import { dispatchMessage } from './handlers/index.js';
+import type { UpgradeIdentity } from './identity/binding.js';
+import type { Logger } from './log.js';
+import { connectionSuccess, errorReply, sessionIdRequired } from './messages.js';
+import type { GatewayObserver } from './observer.js';
+
+const RATE_ERROR_INTERVAL_MS = 1000;
+
+export class ConnectionLifecycle {
+  private readonly lastRateError = new WeakMap<Connection, number>();
+  /** Accepted requests whose identity is still being looked up; they count against the capacity. */
+  private upgrading = 0;
+
+  constructor(
+    private readonly config: Config,
+    private readonly ctx: HandlerContext,
+    private readonly connections: Set<Connection>,
+    private readonly log: Logger,
+    private readonly observer: GatewayObserver,
+  ) {}
+
+  /** Whether one more connection fits under WSS_MAX_CONNECTIONS. */
+  hasRoom(): boolean {
+    return this.connections.size + this.upgrading < this.config.limits.maxConnections;
+  }
+
+  /** Settle who a handshake is from, holding a capacity slot while PorticoEstate is asked. */
+  async identify(req: Parameters<HandlerContext['identity']['forUpgrade']>[0]): Promise<UpgradeIdentity> {
+    this.upgrading += 1;
+    try {
+      return await this.ctx.identity.forUpgrade(req);
+    } finally {
+      this.upgrading -= 1;
+    }
+  }
+
+  /** Options every connection is built with (limits, overflow, metrics). */
+  connectionOptions(): ConnectionOptions {
+    const { limits } = this.config;
+    return {
+      maxBufferedBytes: limits.maxBufferedBytes,
+      rate: { perSecond: limits.ratePerSecond, burst: limits.rateBurst, closeAfter: limits.rateCloseAfter },
+      onOverflow: (c) => {
+        this.log.warn({ conn: c.id, buffered: c.bufferedBytes }, 'client is not reading; disconnecting');
+        c.terminate();
+      },
+      onSent: (type, bytes) => this.observer.messageOut(type, bytes, 1),
+    };
+  }
+
+  /** Register an accepted connection, put it in its session room and greet it. */
+  opened(conn: Connection, identity: UpgradeIdentity): void {
+    this.connections.add(conn);
+    this.observer.connectionOpened();
+    const { outcome } = identity;
+    // A connection without a session cookie takes the session its valid token was minted for.
+    const tokenSession = outcome.kind === 'resolved' && outcome.sessionId !== undefined ? { sessionId: outcome.sessionId, type: 'booking' as const } : null;
+    const session = identity.session ?? tokenSession;
+    if (session) this.ctx.setSession(conn, session.sessionId, session.type);
+    this.ctx.identity.settle(conn, outcome);
+    if (conn.sessionRoom !== null) {
+      announceRoomJoined(this.ctx.rooms, conn, conn.sessionRoom);
+      conn.send({ ...connectionSuccess(conn.sessionRoom), ...roomsField(this.ctx.rooms, conn) });
+    } else {
+      conn.send(sessionIdRequired());
+      conn.send(connectionSuccess(null));
+    }
+    if (outcome.kind === 'invalid_token') {
+      conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, `Identity token refused: ${outcome.reason}`));
+      this.observer.errorSent(ERROR_CODES.INVALID_TOKEN);
+    }
+    this.log.debug({ conn: conn.id, transport: conn.dialect, session: maskSessionId(conn.sessionId), ip: conn.remoteAddress }, 'connection opened');
+  }
+
+  /**
+   * One message from the client (`bytes` on the wire; `decode` yields the message, or throws
+   * for a frame that is not JSON), after the rate limit.
+   */
+  received(conn: Connection, bytes: number, message: () => unknown): void {
+    conn.markSeen();
+    const decision = conn.rate.take();
+    if (decision === 'abusive') {
+      this.log.warn({ conn: conn.id }, 'sustained message flood; closing with 1008');
+      this.observer.errorSent(ERROR_CODES.RATE_LIMITED);
+      conn.close(CLOSE_CODES.POLICY_VIOLATION, 'Rate limit exceeded');
+      return;
+    }
+    if (decision === 'limited') {
+      const now = Date.now();
+      if (now - (this.lastRateError.get(conn) ?? 0) >= RATE_ERROR_INTERVAL_MS) {
+        this.lastRateError.set(conn, now);
+        conn.send(errorReply(ERROR_CODES.RATE_LIMITED, 'Too many messages; slow down'));
+        this.observer.errorSent(ERROR_CODES.RATE_LIMITED);
+      }
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = message();
+    } catch {
+      conn.send(errorReply(ERROR_CODES.INVALID_JSON, 'Message is not valid JSON'));
+      this.observer.messageIn('invalid', bytes);
+      this.observer.errorSent(ERROR_CODES.INVALID_JSON);
+      return;
+    }
+    void dispatchMessage(this.ctx, conn, msg).then((outcome) => {
+      this.observer.messageIn(outcome.type, bytes);
+      if (outcome.error) this.observer.errorSent(outcome.error);
+    });
+  }
+
+  /** The connection is gone: out of every room and the counts. */
+  closed(conn: Connection, code: number): void {
+    if (!this.connections.delete(conn)) return;
+    conn.closing = true;
+    this.ctx.rooms.leaveAll(conn);
+    this.observer.connectionClosed(code);
+    this.log.debug({ conn: conn.id, code }, 'connection closed');
+  }
+}
