@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { quietWindow } from '../helpers/wait.js';
 import { buildClientAssets, launchChromium, openGatewayPage, WAIT, watchErrors } from './browser.js';
 
 const PAGE_SESSION = 'pageSetSession42';
@@ -91,8 +92,8 @@ for (const round of [1, 2]) {
     assert.equal(gw.gateway.connections.size, 1);
     assert.equal(conn!.userId, 31, 'user id restored');
 
-    // Settle, then count: exactly one portico:connected for this reconnect.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Exactly one portico:connected for this reconnect: a "nothing else arrived" window for a second one.
+    await quietWindow(1000);
     assert.equal(await count('connected'), connectedBefore + 1);
     assert.equal(await page.evaluate(() => (globalThis as any).client === (globalThis as any).porticoWsClient), true, 'still the one client object');
     assert.deepEqual(errors.filter((e) => !e.includes('WebSocket connection to')), [], 'only the expected failed-connection errors while the gateway was down');

@@ -20,7 +20,7 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Chil
 }
 
 /** `portico-ws start` as a child process; resolves once it logs that it listens. */
-export async function startCliGateway(env: Record<string, string>, timeoutMs = 10_000): Promise<{ child: ChildProcess; output: () => string }> {
+export async function startCliGateway(env: Record<string, string>, timeoutMs = 30_000): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawnCli(['start'], env);
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });

@@ -56,17 +56,9 @@ export async function health(gw: TestGateway): Promise<HealthReport> {
   return (await res.json()) as HealthReport;
 }
 
-/** Poll until `check` returns true; fails with `what` after `timeoutMs` (generous for loaded CI). */
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { quietWindow, waitFor } from './wait.js';
+/** @deprecated only ever as a "nothing else arrived" window: use `quietWindow`, which says so. */
+export { quietWindow as sleep } from './wait.js';
 
 /** Close clients, then gateways, then the redis-server: the end of every multi-gateway test. */
 export async function teardown(server: RedisServer, gateways: TestGateway[], clients: TestClient[]): Promise<void> {

@@ -1,7 +1,11 @@
 /** A WebSocket test client that records every message and waits for the ones a test expects. */
 import WebSocket from 'ws';
+import { quietWindow } from './wait.js';
 
 export type Msg = Record<string, any>;
+
+/** How long `next`/`waitClosed` wait before failing: only bounds a failure, so generous for a loaded machine. */
+const DEADLINE_MS = 10_000;
 
 export class TestClient {
   readonly messages: Msg[] = [];
@@ -50,7 +54,7 @@ export class TestClient {
   }
 
   /** The first message (received since the last `next`/`clear` cursor) that matches. */
-  async next(predicate: (m: Msg) => boolean, timeoutMs = 3000): Promise<Msg> {
+  async next(predicate: (m: Msg) => boolean, timeoutMs = DEADLINE_MS): Promise<Msg> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.messages.findIndex(predicate);
@@ -68,9 +72,12 @@ export class TestClient {
     return this.next((m) => m.type === type, timeoutMs);
   }
 
-  /** Resolves true if no matching message arrives within `ms`. */
+  /**
+   * Resolves true if no matching message has arrived by the end of a short "nothing else
+   * arrived" window of `ms` (see quietWindow in wait.ts): for absence, never to wait for an event.
+   */
   async expectNone(predicate: (m: Msg) => boolean, ms = 300): Promise<boolean> {
-    await new Promise((r) => setTimeout(r, ms));
+    await quietWindow(ms);
     return !this.messages.some(predicate);
   }
 
@@ -78,7 +85,7 @@ export class TestClient {
     return this.messages.filter(predicate).length;
   }
 
-  waitClosed(timeoutMs = 3000): Promise<number> {
+  waitClosed(timeoutMs = DEADLINE_MS): Promise<number> {
     return Promise.race([this.closed, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('not closed in time')), timeoutMs))]);
   }
 
@@ -89,4 +96,10 @@ export class TestClient {
   private wake(): void {
     for (const w of this.waiters.splice(0)) w();
   }
+}
+
+/** The connection still gets answers: a ping with `id` comes back as its pong. */
+export async function assertStillServed(c: TestClient, id: string, timeoutMs?: number): Promise<void> {
+  c.send({ type: 'ping', id });
+  await c.next((m) => m.type === 'pong' && m.reply_to === id, timeoutMs);
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { startTestGateway } from '../helpers/gateway.js';
+import { waitFor, withDeadline } from '../helpers/wait.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 test('oversize message closes with 1009; others keep being served', async () => {
@@ -42,7 +43,8 @@ test('max connections → upgrade refused with 503', async () => {
     await assert.rejects(TestClient.connect(gw.url), /HTTP 503/);
     a.close();
     await a.waitClosed();
-    await new Promise((r) => setTimeout(r, 100));
+    // The client sees the close before the server has counted it: wait for the server's side.
+    await waitFor(() => gw.gateway.connections.size === 1, 'the server to release the closed connection');
     const c = await TestClient.connect(gw.url);
     b.close();
     c.close();
@@ -74,9 +76,7 @@ test('a client that does not read is disconnected instead of growing server memo
       sender.send({ type: 'notification', message: payload });
       await new Promise((r) => setImmediate(r));
     }
-    const deadline = Date.now() + 5000;
-    while (gw.gateway.connections.size > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(gw.gateway.connections.size, 1, 'the non-reading client was dropped');
+    await waitFor(() => gw.gateway.connections.size === 1, 'the non-reading client to be dropped');
     sender.send({ type: 'ping', id: 'after' });
     assert.equal((await sender.ofType('pong', 5000)).reply_to, 'after');
     sender.close();
@@ -117,8 +117,10 @@ test('server_ping and room_ping arrive on their intervals; live members keep ent
     const rp = await c.ofType('room_ping');
     assert.equal(rp.roomId, 'entity_resource_5');
     // Never answer room_ping: the connection still answers protocol pings (ws does automatically),
-    // so it must keep its room well past roomIdleMs (the original dropped it).
-    await new Promise((r) => setTimeout(r, 700));
+    // so it must keep its room well past roomIdleMs (the original dropped it). Counted in the
+    // gateway's own timer ticks rather than wall time, so a stalled event loop cannot shorten it:
+    // four more room_pings span three cleanups (150 ms) and more than roomIdleMs (200 ms).
+    for (let i = 0; i < 4; i++) await c.ofType('room_ping');
     assert.ok(gw.gateway.rooms.roomIds('entity').includes('entity_resource_5'));
     c.close();
   } finally {
@@ -133,10 +135,8 @@ test('a connection that stops answering protocol pings is terminated and leaves 
     await new Promise((resolve) => ws.once('open', resolve));
     ws.send(JSON.stringify({ type: 'subscribe', entityType: 'resource', entityId: 9 }));
     const closed = new Promise<number>((resolve) => ws.once('close', resolve));
-    const code = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 3000))]);
-    assert.notEqual(code, -1, 'dead connection terminated');
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(gw.gateway.connections.size, 0);
+    await withDeadline(closed, 'the dead connection to be terminated');
+    await waitFor(() => gw.gateway.connections.size === 0, 'the server to drop the terminated connection');
     assert.equal(gw.gateway.rooms.roomIds('entity').length, 0);
   } finally {
     await gw.close();

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { freePort } from '../helpers/redis-server.js';
 import { runCli, startCliGateway } from '../helpers/cli.js';
 import { tempDir } from '../helpers/gateway.js';
+import { waitFor } from '../helpers/wait.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 test('an invalid setting stops start-up with a message naming the variable and a non-zero exit', () => {
@@ -25,13 +26,14 @@ test('SIGTERM closes clients with 1001 and exits 0', async () => {
 
 test('a second signal during a slow shutdown exits at once with 1', async () => {
   const port = await freePort();
-  const { child } = await startCliGateway({ WSS_PORT: String(port), WSS_HOST: '127.0.0.1', WSS_SPOOL_DIR: tempDir(), WSS_SHUTDOWN_TIMEOUT_MS: '30000' });
+  const { child, output } = await startCliGateway({ WSS_PORT: String(port), WSS_HOST: '127.0.0.1', WSS_SPOOL_DIR: tempDir(), WSS_SHUTDOWN_TIMEOUT_MS: '30000' });
   // A client that never answers the close handshake holds shutdown for WSS_SHUTDOWN_TIMEOUT_MS.
   const stubborn = await TestClient.connect(`ws://127.0.0.1:${port}/wss`);
   (stubborn.ws as unknown as { _socket: { pause(): void } })._socket.pause();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
+  // The second signal must arrive while the first one's shutdown runs, not before it began.
+  await waitFor(() => output().includes('shutting down'), 'the gateway to begin its shutdown');
   const started = Date.now();
   child.kill('SIGINT');
   assert.equal(await exited, 1);

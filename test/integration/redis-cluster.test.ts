@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { sessionRoomId } from '../../src/server/session.js';
-import { sleep, startRedisGateway, type RedisTestGateway } from '../helpers/redis-gateway.js';
+import { quietWindow, startRedisGateway, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
 
@@ -48,7 +48,7 @@ after(async () => {
  */
 async function expectExactlyOnce(pred: (m: Msg) => boolean, receivers: TestClient[]): Promise<Msg[]> {
   const got = await Promise.all(receivers.map((c) => c.next(pred, 5000)));
-  await sleep(300);
+  await quietWindow(300); // nothing else may arrive: catches a second copy or a stray delivery
   for (const c of everyone) {
     assert.equal(c.count(pred), 0, receivers.includes(c) ? 'a receiver got a second copy' : 'a non-receiver got it');
   }
@@ -88,7 +88,7 @@ test('room_message: other members of the room on every instance once; non-member
 
   c2.send({ type: 'room_message', roomId: 'entity_resource_7', message: 'intruder' });
   assert.equal((await c2.ofType('error')).code, 'ROOM_ACCESS_DENIED');
-  await sleep(300);
+  await quietWindow(300); // nothing else may arrive: catches a second copy or a stray delivery
   for (const c of everyone) assert.equal(c.count((m) => m.message === 'intruder'), 0);
 });
 
@@ -115,7 +115,7 @@ test('a burst of chats arrives complete, in order, once per receiver', async () 
   for (const c of [a1, a2, c1, c2]) {
     for (let i = 0; i < 50; i++) assert.equal((await c.next(isBurst, 5000)).message, `burst-${i}`);
   }
-  await sleep(300);
+  await quietWindow(300); // nothing else may arrive: catches a second copy or a stray delivery
   for (const c of everyone) assert.equal(c.count(isBurst), 0);
 });
 

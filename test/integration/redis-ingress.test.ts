@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { clusterChannel } from '../../src/server/redis/dependencies.js';
 import { sessionRoomId } from '../../src/server/session.js';
-import { rawPublisher, sleep, startRedisGateway, type RedisTestGateway } from '../helpers/redis-gateway.js';
+import { rawPublisher, quietWindow, startRedisGateway, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
 
@@ -49,7 +49,7 @@ after(async () => {
 /** Wait until `clients` got a matching message, then check nobody got it twice and `others` not at all. */
 async function expectOnce(pred: (m: Msg) => boolean, clients: TestClient[], others: TestClient[] = []): Promise<Msg[]> {
   const got = await Promise.all(clients.map((c) => c.next(pred, 5000)));
-  await sleep(200);
+  await quietWindow(200); // nothing else may arrive: catches a second copy or a stray delivery
   for (const c of clients) assert.equal(c.count(pred), 0, 'delivered more than once');
   for (const c of others) assert.equal(c.count(pred), 0, 'delivered to a connection outside the target');
   return got;
@@ -138,7 +138,7 @@ test('legacy-channel messages are not re-published on the bus', async () => {
   sub.on('message', () => { busMessages += 1; });
   await publish('notifications', { type: 'notification', message: 'no echo' });
   await expectOnce((m) => m.message === 'no echo', [alice, bob, carol]);
-  await sleep(200);
+  await quietWindow(200); // nothing else may arrive: catches a second copy or a stray delivery
   assert.equal(busMessages, 0);
   sub.disconnect();
 });

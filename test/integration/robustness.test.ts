@@ -6,15 +6,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/server/config/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
+import { quietWindow, waitFor } from '../helpers/wait.js';
 import { TestClient } from '../helpers/ws-client.js';
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (check: () => boolean, ms = 15_000): Promise<void> => waitFor(check, 'the spool folder to reach the expected state', ms);
 
 const UPGRADE = (path: string) =>
   `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
@@ -36,7 +31,11 @@ test('peers resetting the connection while their upgrade is refused do not crash
       });
     }));
     await Promise.all(resets);
-    await new Promise((r) => setTimeout(r, 300));
+    // A crash would come from writing a refusal to a reset socket: wait until the server has let
+    // go of every one of them, then a short "nothing else happened" window for late errors.
+    const open = () => new Promise<number>((resolve) => gw.gateway.server.getConnections((_e, n) => resolve(n)));
+    await waitFor(async () => (await open()) === 0, 'the server to release every reset socket');
+    await quietWindow(100);
     assert.deepEqual(crashes.map((e) => e.message), [], 'no uncaught exception');
     const client = await TestClient.connect(gw.url);
     client.send({ type: 'ping', id: 'still-here' });
@@ -70,10 +69,11 @@ test('a spool file written while the gateway waits for its connections to close 
     closing = gw.close();
     // The dead peer never answers the close frame, so shutdown waits up to its timeout; every
     // connection is closing meanwhile and a file consumed now would reach nobody.
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => gw.gateway.connections.size === 1 && [...gw.gateway.connections].every((c) => c.closing), 'every connection to be closing');
     const name = `websocket_notification_${Date.now()}.1.json`;
     fs.writeFileSync(path.join(gw.spoolDir, name), JSON.stringify({ type: 'notification', message: 'during shutdown' }));
-    await new Promise((r) => setTimeout(r, 1500)); // several scan intervals (200 ms) and the watcher
+    // A window in which nothing may happen: it spans several scan intervals (200 ms) and the watcher's event.
+    await quietWindow(1000);
     assert.ok(fs.existsSync(path.join(gw.spoolDir, name)), 'the file is still in the spool folder');
     await closing;
     assert.ok(fs.existsSync(path.join(gw.spoolDir, name)), 'still there after shutdown');
@@ -149,9 +149,7 @@ test('a refused upgrade releases its socket even when the peer never closes its 
     })));
     assert.deepEqual(replies, ['HTTP/1.1 404 Not Found', 'HTTP/1.1 403 Forbidden']);
     const open = () => new Promise<number>((resolve) => gw.gateway.server.getConnections((_e, n) => resolve(n)));
-    const deadline = Date.now() + 3000;
-    while ((await open()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    assert.equal(await open(), 0, 'the server holds no socket for refused upgrades');
+    await waitFor(async () => (await open()) === 0, 'the server to release the refused sockets');
   } finally {
     for (const p of peers) p.destroy();
     await gw.close();

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startTestGateway, tempDir } from '../helpers/gateway.js';
+import { quietWindow, waitFor } from '../helpers/wait.js';
 import { TestClient } from '../helpers/ws-client.js';
 import { sessionRoomId } from '../../src/server/session.js';
 import { FAILED_DIR, PROCESSING_DIR } from '../../src/server/ingress/spool.js';
@@ -10,13 +11,7 @@ import { FAILED_DIR, PROCESSING_DIR } from '../../src/server/ingress/spool.js';
 const stamp = () => `${Date.now()}.${Math.floor(Math.random() * 1e6)}`;
 const spoolFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.startsWith('websocket_'));
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (check: () => boolean, ms = 15_000): Promise<void> => waitFor(check, 'the spool folder to reach the expected state', ms);
 
 test('notification spool file: broadcast, target session, target entity; file removed', async () => {
   const gw = await startTestGateway();
@@ -71,29 +66,42 @@ test('session spool file delivers the unwrapped data to the session room only', 
   }
 });
 
-test('a half-written file is waited for; an unparseable one goes to failed/ and others still deliver', async () => {
-  const gw = await startTestGateway({ spool: { settleMs: 800 } });
+test('a half-written file is waited for until it parses', async () => {
+  // A long settle time: only a file that never completes would wait for it.
+  const gw = await startTestGateway({ spool: { settleMs: 10_000 } });
   try {
     const c = await TestClient.connect(gw.url);
     const name = `websocket_notification_${stamp()}.json`;
     const full = JSON.stringify({ type: 'notification', message: 'slow writer' });
     const fd = fs.openSync(path.join(gw.spoolDir, name), 'w');
     fs.writeSync(fd, full.slice(0, 10));
-    await new Promise((r) => setTimeout(r, 300));
+    // Finish writing only once the gateway has claimed (and so is reading) the half-written file;
+    // the descriptor follows the file into the processing folder.
+    await until(() => fs.readdirSync(path.join(gw.spoolDir, PROCESSING_DIR)).some((f) => f.startsWith(name)), 10_000);
     fs.writeSync(fd, full.slice(10));
     fs.closeSync(fd);
-    await c.next((x) => x.message === 'slow writer');
+    await c.next((x) => x.message === 'slow writer', 10_000);
+    assert.deepEqual(fs.readdirSync(path.join(gw.spoolDir, FAILED_DIR)), []);
+    c.close();
+  } finally {
+    await gw.close();
+  }
+});
 
+test('an unparseable file goes to failed/ and others still deliver', async () => {
+  const gw = await startTestGateway({ spool: { settleMs: 300 } });
+  try {
+    const c = await TestClient.connect(gw.url);
     const bad = `websocket_notification_${stamp()}.json`;
     fs.writeFileSync(path.join(gw.spoolDir, bad), '{"type": "notification", "message": broken');
     fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${stamp()}.json`), JSON.stringify({ type: 'notification', message: 'after the bad one' }));
-    await c.next((x) => x.message === 'after the bad one');
-    await until(() => fs.existsSync(path.join(gw.spoolDir, FAILED_DIR, bad)));
+    await c.next((x) => x.message === 'after the bad one', 10_000);
+    await until(() => fs.existsSync(path.join(gw.spoolDir, FAILED_DIR, bad)), 10_000);
     assert.equal(fs.readFileSync(path.join(gw.spoolDir, FAILED_DIR, bad), 'utf8'), '{"type": "notification", "message": broken', 'kept intact');
 
     const shapeless = `websocket_session_x1_${stamp()}.json`;
     fs.writeFileSync(path.join(gw.spoolDir, shapeless), '[1,2,3]');
-    await until(() => fs.existsSync(path.join(gw.spoolDir, FAILED_DIR, shapeless)));
+    await until(() => fs.existsSync(path.join(gw.spoolDir, FAILED_DIR, shapeless)), 10_000);
     c.close();
   } finally {
     await gw.close();
@@ -111,10 +119,11 @@ test('two gateways sharing one spool folder deliver each file exactly once', asy
     for (let i = 0; i < total; i++) {
       fs.writeFileSync(path.join(dir, `websocket_notification_${stamp()}_${i}.json`), JSON.stringify({ type: 'notification', message: `m${i}` }));
     }
-    await until(() => spoolFiles(dir).length === 0, 10_000);
-    await new Promise((r) => setTimeout(r, 300));
     // Single-node buses: each file reaches the clients of the instance that claimed it.
-    const seen = [...c1.messages, ...c2.messages].filter((m) => typeof m.message === 'string' && m.message.startsWith('m')).map((m) => m.message);
+    const delivered = () => [...c1.messages, ...c2.messages].filter((m) => typeof m.message === 'string' && m.message.startsWith('m')).map((m) => m.message);
+    await until(() => delivered().length >= total && spoolFiles(dir).length === 0, 15_000);
+    await quietWindow(300); // nothing else may arrive: a second copy of any file would show here
+    const seen = delivered();
     assert.equal(seen.length, total, 'every file delivered exactly once across both instances');
     assert.equal(new Set(seen).size, total);
     c1.close();

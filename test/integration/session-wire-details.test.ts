@@ -1,8 +1,10 @@
 /**
- * Wire details checked against the reference server (PorticoEstate-v2 `src/WebSocket/`) where
- * PROTOCOL.md leaves the exact value open: reply texts of update_session, the session type an
- * explicit update_session gives, and the `roomId` the original's sendToSessionRoom adds to
- * everything it delivers to a session room (except `server_message`).
+ * Session wire details checked against the reference server (PorticoEstate-v2 `src/WebSocket/`)
+ * where PROTOCOL.md leaves the exact value open: reply texts of update_session, the session type
+ * an explicit update_session gives, and the `roomId` the original's sendToSessionRoom adds to
+ * everything it delivers to a session room (except `server_message`). The last part calls
+ * `Ingress.handle` directly with a source tag; the real Redis and spool paths are covered in
+ * redis-ingress.test.ts and spool.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -44,10 +46,11 @@ describe('update_session replies', () => {
   });
 });
 
-describe('deliveries to a session room carry roomId', () => {
+describe('Ingress.handle: deliveries to a session room carry roomId, whatever the source tag', () => {
   test('session_targeted: the unwrapped data gets roomId, except server_message and a roomId of its own', async () => {
     const c = await connect('PHPSESSID=conformanceTarget01');
     const roomId = sessionRoomId('conformanceTarget01');
+    // Only the tag differs (local delivery for 'redis', the bus for the others); no Redis or spool file is involved.
     for (const source of ['redis', 'spool'] as const) {
       await shared.gw.gateway.ingress.handle('session_messages', {
         type: 'session_targeted', sessionId: 'conformanceTarget01', message: 'wrapper', data: { type: 'cart_update', via: source },
