@@ -218,6 +218,8 @@ export class Gateway {
     this.log.info({ clients: this.connections.size }, 'shutting down');
     this.heartbeat.stop();
     this.identity.close();
+    // Socket.IO clients first, while the HTTP server still answers their polling requests.
+    await this.socketIo.drain(this.connections, this.config.timers.shutdownTimeoutMs);
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Stop claiming spool files before connections close: a file claimed while every connection
     // is closing would be deleted having reached nobody; left in the folder, the next start delivers it.

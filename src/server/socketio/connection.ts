@@ -54,7 +54,13 @@ export class SocketIoConnection extends Connection {
       return false;
     }
     this.queuedBytes += data.length;
-    this.engine.write(data, options);
+    try {
+      this.engine.write(data, options);
+    } catch {
+      // A transport that cannot write is gone; the other recipients of a broadcast are not held up.
+      this.terminate();
+      return false;
+    }
     return true;
   }
 

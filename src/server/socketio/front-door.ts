@@ -14,6 +14,7 @@ import { Server as IoServer, type Socket } from 'socket.io';
 import { CLOSE_CODES } from '../../protocol/constants.js';
 import type { Config } from '../config/index.js';
 import type { UpgradeIdentity } from '../identity/binding.js';
+import type { Connection } from '../connection.js';
 import type { ConnectionLifecycle } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import type { GatewayObserver } from '../observer.js';
@@ -35,6 +36,8 @@ interface SocketData { identity: UpgradeIdentity }
 export class SocketIoFrontDoor {
   readonly engine: EngineServer;
   readonly io: IoServer;
+  /** False once the gateway is shutting down. */
+  private accepting = true;
 
   constructor(
     config: Config,
@@ -55,7 +58,7 @@ export class SocketIoFrontDoor {
       // when WSS_ALLOWED_ORIGINS names them, and then with their cookies.
       ...(allowed.length > 0 ? { cors: { origin: [...allowed], credentials: true } } : {}),
       allowRequest: (req, callback) => {
-        const refusal = this.checkHandshake(req);
+        const refusal = this.accepting ? this.checkHandshake(req) : { reason: 'capacity' as const, message: 'Server shutting down' };
         if (refusal === null) return callback(null, true);
         this.observer.connectionRefused(refusal.reason);
         this.log.info({ status: 403, reason: refusal.reason, transport: 'socketio' }, 'upgrade refused');
@@ -90,7 +93,20 @@ export class SocketIoFrontDoor {
     this.engine.handleUpgrade(req, socket, head);
   };
 
-  /** Drop whatever is still open (connections were closed by the gateway before). */
+  /**
+   * The first step of the gateway's shutdown, while the HTTP server still serves: refuse new
+   * handshakes, close every Socket.IO connection (`reconnect_required`, then the disconnect) and
+   * give Engine.IO up to `timeoutMs` to hand those over (a polling client takes them with its
+   * next request, which may come on a new HTTP connection).
+   */
+  async drain(connections: Iterable<Connection>, timeoutMs: number): Promise<void> {
+    this.accepting = false;
+    for (const conn of connections) if (conn instanceof SocketIoConnection) conn.close(CLOSE_CODES.GOING_AWAY, 'Server shutting down');
+    const deadline = Date.now() + timeoutMs;
+    while (this.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** Drop whatever is still open. */
   close(): void {
     this.engine.close();
   }

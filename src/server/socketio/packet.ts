@@ -11,7 +11,7 @@ export interface SocketIoPacket {
   /** The Socket.IO packet (Engine.IO message payload). */
   readonly data: string;
   /** Write options shared by every recipient of this packet. */
-  readonly options: { wsPreEncodedFrame: Buffer; compress?: boolean };
+  readonly options: { wsPreEncodedFrame: readonly Buffer[]; compress?: boolean };
 }
 
 /** `2["message",<json>]` around already-serialised JSON. */
@@ -21,5 +21,6 @@ export function messageEvent(json: string): string {
 
 export function socketIoPacket(json: string): SocketIoPacket {
   const data = messageEvent(json);
-  return { data, options: { wsPreEncodedFrame: encodeTextFrame(`4${data}`) } };
+  // ws's Sender.sendFrame takes the frame as a list of buffers (here: header and payload in one).
+  return { data, options: { wsPreEncodedFrame: [encodeTextFrame(`4${data}`)] } };
 }
