@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliContext } from './context.js';
-import { checkHealth, describeReport } from './health-check.js';
+import { checkHealth, describeReport, type HealthReportSummary } from './health-check.js';
 import { isAlive, readPidFile, removePidFile, writePidFile } from './pid-file.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
@@ -53,24 +53,55 @@ export async function startDaemon(ctx: CliContext): Promise<number> {
 
   const deadline = Date.now() + settings.startTimeoutMs;
   let last = '';
+  // Another process answering /health (another gateway on the same port) is not success: only
+  // an answer that names the pid just started is.
+  let other: HealthReportSummary | null = null;
   while (Date.now() < deadline) {
     if (exitCode !== undefined) break;
     const health = await checkHealth(ctx.healthUrl, Math.min(1000, settings.healthTimeoutMs));
-    if (health.ok) {
+    if (health.ok && health.report.pid === pid) {
       io.out(io.outColor.ok(`portico-ws started (pid ${pid})`) + io.outColor.dim(` — ${describeReport(health.report)}; log ${settings.logFile}; pid file ${settings.pidFile}`));
       return 0;
     }
-    last = health.reason;
+    if (health.ok) other = health.report;
+    last = health.ok ? `answered by another process (pid ${health.report.pid ?? 'unknown'}), not pid ${pid}` : health.reason;
     await sleep(100);
   }
   if (exitCode === undefined && isAlive(pid)) process.kill(pid, 'SIGKILL'); // ours, and not healthy in time
   removePidFile(settings.pidFile, pid);
+  if (exitCode !== undefined && other === null) {
+    // It died before /health was asked: whoever answers now is what holds the address.
+    const health = await checkHealth(ctx.healthUrl, Math.min(1000, settings.healthTimeoutMs));
+    if (health.ok) other = health.report;
+  }
+  const logText = readFrom(settings.logFile, logStart);
+  const cause = startFailure(logText);
+  const holder = other ? `; ${ctx.healthUrl} is answered by another gateway (pid ${other.pid ?? 'unknown'}, instance ${other.instance ?? 'unknown'}), which holds the port` : '';
   io.err(io.errColor.bad(exitCode !== undefined
-    ? `the gateway exited during start-up (code ${exitCode})`
+    ? `the gateway exited during start-up (code ${exitCode})${cause ? `: ${cause}` : ''}${holder}`
     : `the gateway did not answer ${ctx.healthUrl} within ${settings.startTimeoutMs} ms (${last}); stopped it`));
-  const tail = readFrom(settings.logFile, logStart).trimEnd().split('\n').slice(-15).join('\n');
+  const tail = logText.trimEnd().split('\n').slice(-15).join('\n');
   if (tail) io.err(io.errColor.dim(`last lines of ${settings.logFile}:\n${tail}`));
   return 1;
+}
+
+/** Why the gateway gave up, from its log: the error of its "could not start" line (e.g. EADDRINUSE). */
+export function startFailure(logText: string): string | null {
+  for (const line of logText.trimEnd().split('\n').reverse()) {
+    let entry: { level?: unknown; msg?: unknown; err?: { message?: unknown; code?: unknown } };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    if (typeof entry.level !== 'number' || entry.level < 50) continue;
+    const message = typeof entry.err?.message === 'string' ? entry.err.message : typeof entry.msg === 'string' ? entry.msg : null;
+    if (!message) continue;
+    const code = typeof entry.err?.code === 'string' && !message.includes(entry.err.code) ? ` (${entry.err.code})` : '';
+    const hint = /EADDRINUSE/.test(message + code) ? ' — another process listens on that address; stop it or set WSS_PORT' : '';
+    return `${message}${code}${hint}`;
+  }
+  return null;
 }
 
 export async function stopDaemon(ctx: CliContext): Promise<number> {

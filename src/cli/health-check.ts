@@ -6,6 +6,7 @@ export interface HealthReportSummary {
   database?: string;
   uptime?: number;
   instance?: string;
+  pid?: number;
 }
 
 export type HealthResult = { ok: true; report: HealthReportSummary } | { ok: false; reason: string };

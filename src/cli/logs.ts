@@ -14,6 +14,8 @@ export async function logsCommand(ctx: CliContext, opts: { follow: boolean; line
   const { io, settings } = ctx;
   const file = settings.logFile;
   if (!fs.existsSync(file) && !opts.follow) {
+    // Exit 1 (README: "1 no log file"): the file asked for is not there, most often a WSS_LOG_FILE
+    // that differs from the daemon's; a script must not take that for "no news".
     io.err(io.errColor.bad(`no log file at ${file} (set WSS_LOG_FILE, or start with "portico-ws start --daemon")`));
     return 1;
   }

@@ -25,7 +25,8 @@ const commands: Record<string, Command> = {
     details: [
       'Without options the gateway runs in the foreground until SIGTERM/SIGINT (use this under systemd or Docker).',
       '  --daemon, -d   Run in the background: pid in WSS_PID_FILE, output appended to WSS_LOG_FILE;',
-      '                 waits until /health answers (WSS_START_TIMEOUT_MS). Refuses while one runs.',
+      '                 waits until /health answers with the new process\'s pid (WSS_START_TIMEOUT_MS);',
+      '                 refuses while one runs; exit 1 with the reason (e.g. EADDRINUSE) when it fails.',
     ].join('\n'),
     run: async (args) => {
       const { flags, positionals } = parseArgs(args, { booleans: { daemon: ['--daemon', '-d'] } });
@@ -53,7 +54,11 @@ const commands: Record<string, Command> = {
   logs: {
     summary: 'Show the daemon\'s log file',
     usage: 'portico-ws logs [-f] [-n N]',
-    details: '  -n N, --lines N   Show the last N lines (default 50)\n  -f, --follow      Keep printing lines as they are written (Ctrl-C to stop)',
+    details: [
+      '  -n N, --lines N   Show the last N lines (default 50)',
+      '  -f, --follow      Keep printing lines as they are written (Ctrl-C to stop); waits for a missing file',
+      'Exit 0 when shown (or followed until Ctrl-C), 1 when there is no log file (without -f).',
+    ].join('\n'),
     run: async (args) => {
       const { flags, values, positionals } = parseArgs(args, { booleans: { follow: ['-f', '--follow'] }, values: { lines: ['-n', '--lines'] } });
       if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);

@@ -22,10 +22,11 @@ import { UserRoomIds, type UserRoomKeySource } from './identity/user-rooms.js';
 import { registerMetricsRoute } from './http/metrics.js';
 import { registerPublishRoutes } from './http/publish.js';
 import { HttpRouter, sendJson } from './http/router.js';
-import { defaultClientAssetsDir, loadClientAssets, registerClientAssets } from './http/static-assets.js';
+import { registerHomePage } from './http/home.js';
+import { defaultClientAssetsDir, loadClientAssets, packageRoot, registerClientAssets } from './http/static-assets.js';
 import type { ExternalIngress } from './ingress/external.js';
 import { Ingress } from './ingress/ingress.js';
-import { SpoolIngress } from './ingress/spool.js';
+import { SpoolIngress, type SpoolStatus } from './ingress/spool.js';
 import { silentLogger, type Logger } from './log.js';
 import { noopObserver, type GatewayObserver } from './observer.js';
 import { Relay } from './relay.js';
@@ -60,8 +61,10 @@ export interface HealthReport {
   database: StoreStatus;
   uptime: number;
   instance: string;
+  /** Lets `portico-ws start --daemon` tell its own process from another one holding the port. */
+  pid: number;
   rooms: Record<string, number>;
-  spool: 'enabled' | 'disabled';
+  spool: SpoolStatus | 'disabled';
   /** Identity source and its endpoint's state (`up` when nothing remote is asked). */
   identity: { mode: IdentityMode; state: CallbackState };
   /** Entity-room authorization endpoint: `off` while no entity type is checked. */
@@ -113,7 +116,7 @@ export class Gateway {
       onDropped: (reason) => this.observer.undeliverable(reason),
     });
     this.spool = config.spool.enabled
-      ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o))
+      ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o), () => this.bus.status === 'connected')
       : null;
 
     const ctx: HandlerContext = {
@@ -150,6 +153,7 @@ export class Gateway {
     for (const method of ['GET', 'POST', 'OPTIONS']) this.router.add(method, SOCKET_IO_PATHS, this.socketIo.handleRequest);
     if (config.metrics.enabled) registerMetricsRoute(this.router, this.observer);
     registerClientAssets(this.router, loadClientAssets(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log));
+    registerHomePage(this.router, { packageDir: packageRoot(), metricsEnabled: config.metrics.enabled && this.observer.exposition !== undefined });
     this.bus.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
     this.server.on('upgrade', (req, socket, head) => {
@@ -175,6 +179,7 @@ export class Gateway {
     });
     const address = this.address();
     this.log.info({ host: address.address, port: address.port, instance: this.config.instanceId }, 'portico-ws listening');
+    if (this.store.status === 'disabled') this.log.info('no database configured: get_partial_applications answers "Database not connected"');
     const { auth } = this.config;
     this.log.info({
       identity: this.identity.resolver.mode, userRoomKey: this.userRoomKeySource,
@@ -190,9 +195,10 @@ export class Gateway {
   health(): HealthReport {
     const redis = this.bus.status;
     const database = this.store.status;
+    const spool = this.spool?.status ?? 'disabled';
     const identity = { mode: this.identity.resolver.mode, state: this.identity.resolver.state };
     const subscribeAuth = this.subscribeAuth.state;
-    const degraded = (redis !== 'disabled' && redis !== 'connected') || database === 'disconnected'
+    const degraded = (redis !== 'disabled' && redis !== 'connected') || database === 'disconnected' || spool === 'unavailable'
       || identity.state === 'down' || subscribeAuth === 'down';
     return {
       status: degraded ? 'degraded' : 'ok',
@@ -201,8 +207,9 @@ export class Gateway {
       database,
       uptime: Math.round((Date.now() - this.startedAt) / 1000),
       instance: this.config.instanceId,
+      pid: process.pid,
       rooms: this.rooms.countByKind(),
-      spool: this.spool ? 'enabled' : 'disabled',
+      spool,
       identity,
       subscribeAuth,
     };

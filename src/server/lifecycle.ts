@@ -88,6 +88,9 @@ export class ConnectionLifecycle {
    * for a frame that is not JSON), after the rate limit.
    */
   received(conn: Connection, bytes: number, message: () => unknown): void {
+    // Messages that arrive after a close began (a flooding client does not wait for the close
+    // handshake) are dropped unread: the reason was logged once when the close began.
+    if (conn.closing) return;
     conn.markSeen();
     const decision = conn.rate.take();
     if (decision === 'abusive') {

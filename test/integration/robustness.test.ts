@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../../src/server/config/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { quietWindow, waitFor } from '../helpers/wait.js';
 import { TestClient } from '../helpers/ws-client.js';
+import { FAILED_DIR, WORK_DIR } from '../../src/server/ingress/spool.js';
 
 const until = (check: () => boolean, ms = 15_000): Promise<void> => waitFor(check, 'the spool folder to reach the expected state', ms);
 
@@ -82,7 +83,7 @@ test('a spool file written while the gateway waits for its connections to close 
     try {
       // The next start picks it up (and delivers it to whoever is connected by then).
       await until(() => !fs.existsSync(path.join(gw.spoolDir, name)));
-      assert.deepEqual(fs.readdirSync(path.join(gw.spoolDir, 'failed')), []);
+      assert.deepEqual(fs.readdirSync(path.join(gw.spoolDir, FAILED_DIR)), []);
     } finally {
       await next.close();
     }
@@ -100,12 +101,11 @@ test('spool keeps delivering with an instance id containing "/" or "@" and after
     assert.equal((await client.next((m) => m.message === 'odd instance id', 5000)).source, 'spool');
 
     // A /tmp cleaner (systemd-tmpfiles) may remove the idle, empty work folders.
-    fs.rmSync(path.join(gw.spoolDir, '.portico-ws-processing'), { recursive: true });
-    fs.rmSync(path.join(gw.spoolDir, 'failed'), { recursive: true });
+    fs.rmSync(path.join(gw.spoolDir, WORK_DIR), { recursive: true });
     fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${Date.now()}.2.json`), JSON.stringify({ type: 'notification', message: 'after cleanup' }));
     assert.equal((await client.next((m) => m.message === 'after cleanup', 5000)).source, 'spool');
     fs.writeFileSync(path.join(gw.spoolDir, `websocket_notification_${Date.now()}.3.json`), 'not json');
-    await until(() => fs.existsSync(path.join(gw.spoolDir, 'failed')) && fs.readdirSync(path.join(gw.spoolDir, 'failed')).length === 1);
+    await until(() => fs.existsSync(path.join(gw.spoolDir, FAILED_DIR)) && fs.readdirSync(path.join(gw.spoolDir, FAILED_DIR)).length === 1);
     client.close();
   } finally {
     await gw.close();

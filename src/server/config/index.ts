@@ -19,7 +19,7 @@ export interface Config {
   /** Identifies this process among gateways sharing a Redis or a spool folder. */
   instanceId: string;
   log: { enabled: boolean; debug: boolean; toDocker: boolean };
-  spool: { enabled: boolean; dir: string; scanIntervalMs: number; settleMs: number; claimTimeoutMs: number };
+  spool: { enabled: boolean; dir: string; scanIntervalMs: number; settleMs: number; claimTimeoutMs: number; maxBytes: number };
   timers: {
     protocolPingMs: number; serverPingMs: number; roomPingMs: number;
     roomCleanupMs: number; roomIdleMs: number; shutdownTimeoutMs: number;
@@ -111,7 +111,8 @@ function build(r: ConfigReader): Config {
       dir: r.string('WSS_SPOOL_DIR', os.tmpdir(), 'Folder the PHP application writes websocket_*.json files into', 'OS temp dir (/tmp)'),
       scanIntervalMs: r.int('WSS_SPOOL_SCAN_MS', 1000, 10, HOUR, 'Safety-net scan interval besides the file watcher'),
       settleMs: r.int('WSS_SPOOL_SETTLE_MS', 2000, 0, HOUR, 'How long an unparseable spool file may still be being written before it is moved to failed/'),
-      claimTimeoutMs: r.int('WSS_SPOOL_CLAIM_TIMEOUT_MS', 60_000, 1000, 24 * HOUR, 'A claimed file left by a crashed instance is taken back after this long'),
+      claimTimeoutMs: r.int('WSS_SPOOL_CLAIM_TIMEOUT_MS', 60_000, 1000, 24 * HOUR, 'An instance sharing the spool folder whose heartbeat is this old (crashed) is no longer waited for; files it has not delivered are removed once the live ones have'),
+      maxBytes: r.int('WSS_SPOOL_MAX_BYTES', 1_048_576, 256, 64 * 1024 * 1024, 'Largest spool file read; a larger one is moved to failed/ unread'),
     },
     timers: {
       protocolPingMs: r.int('WSS_PROTOCOL_PING_MS', 30_000, 10, HOUR, 'WebSocket ping interval; a connection that misses its pong is terminated'),
@@ -143,8 +144,8 @@ function build(r: ConfigReader): Config {
     auth: readAuth(r),
   };
   checkUserRoomKey(config.auth, config.redis.enabled);
-  // A claim older than the timeout is taken back by the other gateways sharing the folder; one
-  // still settling must not be, or it is delivered twice or cycles between them.
+  // Claims an earlier version left in .portico-ws-processing are returned to the folder after the
+  // timeout (see spool.ts); one still settling in an old instance must not be, or it is delivered twice.
   if (config.spool.claimTimeoutMs <= config.spool.settleMs) {
     throw new ConfigError('WSS_SPOOL_CLAIM_TIMEOUT_MS', `must be more than WSS_SPOOL_SETTLE_MS (${config.spool.settleMs})`);
   }

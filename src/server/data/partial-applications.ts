@@ -39,9 +39,14 @@ export class PartialApplicationsService {
       const applications = await this.store.findPartialApplications(sessionId);
       return { error: false, status: 'success', applications, count: applications.length, sessionId: maskSessionId(sessionId)! };
     } catch (err) {
-      const unavailable = err instanceof DatabaseUnavailableError;
-      this.log.warn({ err, session: maskSessionId(sessionId) }, unavailable ? 'partial applications: database not connected' : 'partial applications look-up failed');
-      return { error: true, status: 'error', message: unavailable ? TEXTS.databaseNotConnected : TEXTS.lookupFailed };
+      if (err instanceof DatabaseUnavailableError) {
+        // Expected (no database configured, or it is down): the store logs its state changes
+        // once; a line per request would let one client fill the log.
+        this.log.debug({ session: maskSessionId(sessionId) }, 'partial applications: database not connected');
+        return { error: true, status: 'error', message: TEXTS.databaseNotConnected };
+      }
+      this.log.warn({ err, session: maskSessionId(sessionId) }, 'partial applications look-up failed');
+      return { error: true, status: 'error', message: TEXTS.lookupFailed };
     }
   }
 }

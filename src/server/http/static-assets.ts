@@ -42,24 +42,34 @@ export interface ClientAssets {
   testPage: StaticAsset | null;
 }
 
-/** `dist/client` of the package this module belongs to (found from the nearest package.json up). */
-export function defaultClientAssetsDir(): string {
+/** The folder of the package this module belongs to (the nearest package.json up). */
+export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!fs.existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir);
     if (parent === dir) break;
     dir = parent;
   }
-  return path.join(dir, 'dist', 'client');
+  return dir;
 }
 
-function readAsset(file: string, headers: Record<string, string>): StaticAsset | null {
+/** `dist/client` of this package. */
+export function defaultClientAssetsDir(): string {
+  return path.join(packageRoot(), 'dist', 'client');
+}
+
+export function readAsset(file: string, headers: Record<string, string>): StaticAsset | null {
   let body: Buffer;
   try {
     body = fs.readFileSync(file);
   } catch {
     return null;
   }
+  return assetOf(body, headers);
+}
+
+/** An in-memory response body with its content-hash ETag. */
+export function assetOf(body: Buffer, headers: Record<string, string>): StaticAsset {
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   return { body, etag, headers };
 }

@@ -1,8 +1,10 @@
 /**
  * Messages the web application publishes, whichever way they arrive (Redis channel, spool file,
  * HTTP publish), handled exactly as PROTOCOL.md's "Redis ingress" says. Messages from a Redis
- * channel were received by every instance, so they are delivered locally only; spool and HTTP
- * messages arrive at one instance and go out on the bus to reach all of them.
+ * channel or a shared spool folder reach every instance by themselves (every instance subscribes;
+ * every instance sharing a spool folder reads every file, see spool.ts), so they are delivered
+ * locally only; HTTP messages (and spool files of an instance alone in its folder) arrive at one
+ * instance and go out on the bus to reach all of them.
  */
 import type { LegacyChannel } from '../../protocol/constants.js';
 import { entityRoomId, maskSessionId } from '../../protocol/room-ids.js';
@@ -20,6 +22,16 @@ import type { RoomRegistry } from '../rooms.js';
 import { sessionRoomId } from '../session.js';
 
 export type IngressSource = 'redis' | 'spool' | 'http';
+
+/**
+ * `local`: every instance receives the message itself (a Redis channel, a shared spool folder), so
+ * it goes to this instance's connections only; `cluster`: it arrived here alone and goes out on the bus.
+ */
+export type IngressReach = 'local' | 'cluster';
+
+const DEFAULT_REACH: Record<IngressSource, IngressReach> = { redis: 'local', spool: 'local', http: 'cluster' };
+
+interface Arrival { source: IngressSource; reach: IngressReach; ingressAt: number }
 
 /** A payload that cannot be delivered as it stands (bad JSON shape, missing fields). */
 export class IngressError extends Error {
@@ -82,39 +94,39 @@ export class Ingress {
     await this.handle(channel, payload, source);
   }
 
-  async handle(channel: LegacyChannel, payload: unknown, source: IngressSource): Promise<void> {
+  async handle(channel: LegacyChannel, payload: unknown, source: IngressSource, reach: IngressReach = DEFAULT_REACH[source]): Promise<void> {
     if (!isPlainObject(payload)) throw new IngressError(`${channel}: payload must be a JSON object`);
-    const ingressAt = Date.now();
+    const at: Arrival = { source, reach, ingressAt: Date.now() };
     this.onIngress(channel, source);
     switch (channel) {
-      case 'notifications': return this.notification(payload, source, ingressAt);
-      case 'session_messages': return this.sessionMessage(payload, source, ingressAt);
-      case 'room_messages': return this.roomMessage(payload, source, ingressAt);
+      case 'notifications': return this.notification(payload, at);
+      case 'session_messages': return this.sessionMessage(payload, at);
+      case 'room_messages': return this.roomMessage(payload, at);
     }
   }
 
-  private notification(payload: Payload, source: IngressSource, ingressAt: number): Promise<void> | void {
+  private notification(payload: Payload, at: Arrival): Promise<void> | void {
     // PHP's sendToSession falls back to a *notification* spool file holding the session_targeted
     // wrapper; broadcasting that would show one session's id to everyone, so route it as the
     // session message it is.
     if (typeof payload.type === 'string' && SESSION_TYPES.has(payload.type) && typeof payload.sessionId === 'string') {
-      return this.sessionMessage(payload, source, ingressAt);
+      return this.sessionMessage(payload, at);
     }
     const parsed = notificationsPayloadSchema.safeParse(payload);
     if (!parsed.success) throw new IngressError(`notifications: ${describeZodError(parsed.error)}`);
     const { target, entityType, entityId, sessionId } = parsed.data;
     if (target === undefined) {
-      this.toEveryone(stamped({ ...payload, source, received_at: now() }), source, ingressAt);
+      this.toEveryone(stamped({ ...payload, source: at.source, received_at: now() }), at);
     } else if (target === 'entity' && entityType !== undefined && entityId !== undefined) {
       const roomId = entityRoomId(String(entityType), entityId);
-      this.toRoom(roomId, stamped({ entityType, entityId, roomId, ...payload }), source, ingressAt);
+      this.toRoom(roomId, stamped({ entityType, entityId, roomId, ...payload }), at);
     } else if (target === 'session' && sessionId) {
       const roomId = sessionRoomId(sessionId);
-      this.toRoom(roomId, stamped(withSessionRoomId(payload, roomId)), source, ingressAt);
+      this.toRoom(roomId, stamped(withSessionRoomId(payload, roomId)), at);
     } else if (target === 'user') {
-      this.toUser(payload, source, ingressAt);
+      this.toUser(payload, at);
     } else {
-      this.drop(target === 'entity' || target === 'session' ? 'incomplete_target' : 'unknown_target', source);
+      this.drop(target === 'entity' || target === 'session' ? 'incomplete_target' : 'unknown_target', at.source);
     }
   }
 
@@ -123,13 +135,13 @@ export class Ingress {
    * instance, routed by the hashed room id. The identifier itself is taken out of the frame, so
    * it travels neither between instances nor to the browser.
    */
-  private toUser(payload: Payload, source: IngressSource, ingressAt: number): void {
+  private toUser(payload: Payload, at: Arrival): void {
     const userType = typeof payload.userType === 'string' ? payload.userType : null;
     const identifier = identifierText(payload.identifier);
-    if (userType === null || identifier === null) return this.drop('incomplete_target', source);
-    if (this.routing.userRooms === null) return this.drop('user_target_without_identity', source);
+    if (userType === null || identifier === null) return this.drop('incomplete_target', at.source);
+    if (this.routing.userRooms === null) return this.drop('user_target_without_identity', at.source);
     const { identifier: _omitted, ...message } = payload;
-    this.toRoom(this.routing.userRooms.roomId(userType, identifier), stamped(message), source, ingressAt);
+    this.toRoom(this.routing.userRooms.roomId(userType, identifier), stamped(message), at);
   }
 
   /** Delivered to nobody, counted, and logged at most a few lines a minute (never the payload). */
@@ -138,41 +150,40 @@ export class Ingress {
     this.dropLog.warn({ reason, source }, 'notification dropped: its target cannot be honoured');
   }
 
-  private async sessionMessage(payload: Payload, source: IngressSource, ingressAt: number): Promise<void> {
+  private async sessionMessage(payload: Payload, at: Arrival): Promise<void> {
     const parsed = sessionMessagesPayloadSchema.safeParse(payload);
     if (!parsed.success) throw new IngressError(`session_messages: ${describeZodError(parsed.error)}`);
     const msg = parsed.data;
     const roomId = sessionRoomId(msg.sessionId);
     if (msg.type === 'session_targeted') {
       const data = msg.data ?? { type: 'session_message', message: msg.message };
-      this.toRoom(roomId, stamped(withSessionRoomId(data, roomId)), source, ingressAt);
+      this.toRoom(roomId, stamped(withSessionRoomId(data, roomId)), at);
       return;
     }
     if (msg.type === 'refresh_bookinguser') {
-      this.toRoom(roomId, bookingUserRefresh(msg.message, msg.action), source, ingressAt);
+      this.toRoom(roomId, bookingUserRefresh(msg.message, msg.action), at);
       return;
     }
-    // Every instance receives a Redis message; only those hosting the session need the look-up.
-    if (source === 'redis' && !this.rooms.has(roomId)) return;
+    // Every instance receives it; only those hosting the session need the look-up.
+    if (at.reach === 'local' && !this.rooms.has(roomId)) return;
     const data = await this.partials.push(msg.sessionId);
-    this.log.debug({ session: maskSessionId(msg.sessionId), source }, 'partial applications pushed');
-    this.toRoom(roomId, withSessionRoomId(partialApplicationsResponse(data), roomId), source, ingressAt);
+    this.log.debug({ session: maskSessionId(msg.sessionId), source: at.source }, 'partial applications pushed');
+    this.toRoom(roomId, withSessionRoomId(partialApplicationsResponse(data), roomId), at);
   }
 
-  private roomMessage(payload: Payload, source: IngressSource, ingressAt: number): void {
+  private roomMessage(payload: Payload, at: Arrival): void {
     const parsed = roomMessagesPayloadSchema.safeParse(payload);
     if (!parsed.success) throw new IngressError(`room_messages: ${describeZodError(parsed.error)}`);
-    this.toRoom(parsed.data.roomId, stamped(payload), source, ingressAt);
+    this.toRoom(parsed.data.roomId, stamped(payload), at);
   }
 
-  // Redis messages reached every instance already: deliver here only. Others go out on the bus.
-  private toRoom(roomId: string, message: object, source: IngressSource, ingressAt: number): void {
-    if (source === 'redis') this.relay.toLocalRoom(roomId, message, ingressAt);
-    else this.relay.toRoom(roomId, message, undefined, ingressAt);
+  private toRoom(roomId: string, message: object, at: Arrival): void {
+    if (at.reach === 'local') this.relay.toLocalRoom(roomId, message, at.ingressAt);
+    else this.relay.toRoom(roomId, message, undefined, at.ingressAt);
   }
 
-  private toEveryone(message: object, source: IngressSource, ingressAt: number): void {
-    if (source === 'redis') this.relay.toLocalAll(message, ingressAt);
-    else this.relay.toAll(message, undefined, ingressAt);
+  private toEveryone(message: object, at: Arrival): void {
+    if (at.reach === 'local') this.relay.toLocalAll(message, at.ingressAt);
+    else this.relay.toAll(message, undefined, at.ingressAt);
   }
 }

@@ -1,64 +1,85 @@
 /**
  * Spool-file ingress: the PHP application writes `websocket_notification_<microtime>.json` and
- * `websocket_session_<sessionId>_<microtime>.json` when Redis is down (and our publisher also
- * `websocket_room_<microtime>.json`, a `room_messages` payload, which PHP never had). Each file is claimed by an
- * atomic rename into `.portico-ws-processing/` (so of several gateways sharing the folder exactly
- * one gets it), read, delivered and deleted. A file that is still being written is re-read until it
- * parses or has been quiet for `settleMs`; one that never parses goes to `failed/`. Claims left by
- * a crashed instance are returned to the folder after `claimTimeoutMs`.
+ * `websocket_session_<sessionId>_<microtime>.json` when it cannot reach Redis (and our publisher
+ * also `websocket_room_<microtime>.json`, a `room_messages` payload, which PHP never had).
+ *
+ * Several gateways may share the folder, and the files are written exactly when the bus between
+ * them is down, so every instance delivers every file to its own clients, like a message on a
+ * Redis channel (see spool-folder.ts for the layout):
+ * 1. whichever instance sees a new file first moves it into the queue (an atomic rename);
+ * 2. each instance marks a queued file as its own before delivering it locally, so it delivers
+ *    it once (a marker and an in-memory set, so neither a restart with the same id nor a
+ *    removed marker delivers it twice);
+ * 3. the instance that finds every live instance's marker removes the file. Instances announce
+ *    themselves with a heartbeat file; one silent for `claimTimeoutMs` (crashed) is no longer
+ *    waited for.
+ * An instance alone in its folder while the bus is connected claims the file for itself and sends
+ * it out on the bus instead, so instances with folders of their own (other hosts) get it too.
+ * Either way a file takes one path, decided by the one rename that moves it out of the folder.
+ * A file still being written is re-read until it parses or has been quiet for `settleMs`; one
+ * that never parses, is too large, or is not a regular file goes to failed/.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import type { LegacyChannel } from '../../protocol/constants.js';
-import { maskSessionId } from '../../protocol/room-ids.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { IngressError, type Ingress } from './ingress.js';
+import { ThrottledLog } from '../redis/throttled-log.js';
+import type { Ingress, IngressReach } from './ingress.js';
+import { classifySpoolFile, compareSpoolNames, readSpoolEntry, redactName } from './spool-files.js';
+import { SpoolWorkFolder } from './spool-folder.js';
 
-export const PROCESSING_DIR = '.portico-ws-processing';
-export const FAILED_DIR = 'failed';
+export { classifySpoolFile, type SpoolFile } from './spool-files.js';
+export { FAILED_DIR, INSTANCES_DIR, QUEUE_DIR, WORK_DIR } from './spool-folder.js';
 
-const NOTIFICATION_FILE = /^websocket_notification_[\w.-]+\.json$/;
-const SESSION_FILE = /^websocket_session_(.+)_([\d.]+)\.json$/;
-const ROOM_FILE = /^websocket_room_[\w.-]+\.json$/;
-
-export interface SpoolFile { channel: LegacyChannel; sessionId?: string }
-
-/** Which channel a spool file name stands for, or null for files that are not ours. */
-export function classifySpoolFile(name: string): SpoolFile | null {
-  if (NOTIFICATION_FILE.test(name)) return { channel: 'notifications' };
-  if (ROOM_FILE.test(name)) return { channel: 'room_messages' };
-  const session = SESSION_FILE.exec(name);
-  if (session) return { channel: 'session_messages', sessionId: session[1] };
-  return null;
-}
+/** Where versions before the shared queue kept their claims (`<name>@<instance>`). */
+export const LEGACY_PROCESSING_DIR = '.portico-ws-processing';
 
 export type SpoolOutcome = 'delivered' | 'failed';
+/** `unavailable`: the work folder is not safe to use (logged); nothing is delivered until it is. */
+export type SpoolStatus = 'enabled' | 'unavailable';
 
-const DEFERRED = Symbol('deferred');
+export type SpoolOptions = Config['spool'] & { instanceId: string };
+
+type Delivery = 'delivered' | 'failed' | 'gone' | 'deferred';
 
 export class SpoolIngress {
   private watcher: FSWatcher | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private scanTimer: NodeJS.Timeout | null = null;
+  private beatTimer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
   private rescan = false;
   private closed = false;
-  private readonly processing: string;
-  private readonly failed: string;
+  private problem: string | null = null;
+  private scanError: string | null = null;
+  /** Files in the folder this instance cannot move (warned about once each). */
+  private readonly unmovable = new Set<string>();
+  private readonly folder: SpoolWorkFolder;
+  /** Queued names this process has delivered (or failed) while they are still queued. */
+  private readonly done = new Set<string>();
+  /** Bad entries are logged, but a folder full of them must not flood the log. */
+  private readonly rejects: ThrottledLog;
+  private readonly startedAt = new Date().toISOString();
 
   constructor(
-    private readonly opts: Config['spool'] & { instanceId: string },
+    private readonly opts: SpoolOptions,
     private readonly ingress: Ingress,
     private readonly log: Logger,
     private readonly onOutcome: (outcome: SpoolOutcome) => void = () => {},
+    /** Whether the bus reaches the other instances now (Redis connected). */
+    private readonly clusterReachable: () => boolean = () => false,
   ) {
-    this.processing = path.join(opts.dir, PROCESSING_DIR);
-    this.failed = path.join(opts.dir, FAILED_DIR);
+    this.folder = new SpoolWorkFolder(opts.dir, opts.instanceId, opts.claimTimeoutMs);
+    this.rejects = new ThrottledLog(log);
+  }
+
+  get status(): SpoolStatus {
+    return this.problem === null ? 'enabled' : 'unavailable';
   }
 
   async start(): Promise<void> {
-    await this.ensureFolders();
+    if (await this.ready()) await this.beat();
     try {
       this.watcher = watch(this.opts.dir, (_event, name) => {
         if (name && classifySpoolFile(name.toString())) this.trigger();
@@ -67,8 +88,10 @@ export class SpoolIngress {
     } catch (err) {
       this.log.warn({ err, dir: this.opts.dir }, 'cannot watch spool folder; relying on periodic scans');
     }
-    this.timer = setInterval(() => this.trigger(), this.opts.scanIntervalMs);
-    this.timer.unref();
+    this.scanTimer = setInterval(() => this.trigger(), this.opts.scanIntervalMs);
+    this.scanTimer.unref();
+    this.beatTimer = setInterval(() => void this.beat(), Math.max(50, Math.floor(this.opts.claimTimeoutMs / 4)));
+    this.beatTimer.unref();
     this.log.info({ dir: this.opts.dir }, 'spool ingress started');
     this.trigger();
   }
@@ -83,7 +106,7 @@ export class SpoolIngress {
     this.scanning = (async () => {
       do {
         this.rescan = false;
-        await this.scanOnce().catch((err) => this.log.error({ err }, 'spool scan failed'));
+        await this.scanOnce().then(() => this.scanFailed(null), (err: Error) => this.scanFailed(err));
       } while (this.rescan && !this.closed);
     })().finally(() => { this.scanning = null; });
     return this.scanning;
@@ -92,88 +115,184 @@ export class SpoolIngress {
   async close(): Promise<void> {
     this.closed = true;
     this.watcher?.close();
-    if (this.timer) clearInterval(this.timer);
+    if (this.scanTimer) clearInterval(this.scanTimer);
+    if (this.beatTimer) clearInterval(this.beatTimer);
     await this.scanning;
+    if (this.problem === null) await this.folder.leave().catch((err) => this.log.warn({ err }, 'could not remove this instance from the spool folder'));
   }
 
-  /** The work folders; made again on every scan, since a /tmp cleaner may remove them while idle. */
-  private async ensureFolders(): Promise<void> {
-    await fs.mkdir(this.processing, { recursive: true, mode: 0o700 });
-    await fs.mkdir(this.failed, { recursive: true, mode: 0o700 });
+  /** A scan that keeps failing the same way (an unreadable folder) is logged once, and its recovery once. */
+  private scanFailed(err: Error | null): void {
+    const reason = err?.message ?? null;
+    if (reason === this.scanError) return;
+    if (err) this.log.error({ err }, 'spool scan failed');
+    else this.log.info('spool scans work again');
+    this.scanError = reason;
+  }
+
+  /** Check and (re)create the work folders; logs once when they become unusable and once when usable again. */
+  private async ready(): Promise<boolean> {
+    try {
+      await this.folder.prepare();
+    } catch (err) {
+      const reason = (err as Error).message;
+      if (this.problem !== reason) this.log.error({ dir: this.opts.dir, reason }, 'spool folder unusable; spool files are not delivered until this is fixed');
+      this.problem = reason;
+      return false;
+    }
+    if (this.problem !== null) this.log.info({ dir: this.opts.dir }, 'spool folder usable again');
+    this.problem = null;
+    return true;
+  }
+
+  private async beat(): Promise<void> {
+    if (this.closed || this.problem !== null) return;
+    await this.folder.beat({ instance: this.opts.instanceId, pid: process.pid, host: os.hostname(), startedAt: this.startedAt })
+      .catch((err) => this.log.debug({ err }, 'spool heartbeat not written; the next scan re-creates the folders'));
   }
 
   private async scanOnce(): Promise<void> {
-    await this.ensureFolders();
-    await this.recoverStaleClaims();
-    const names = (await fs.readdir(this.opts.dir)).filter((n) => classifySpoolFile(n)).sort();
+    if (!(await this.ready())) return;
+    await this.returnLegacyClaims();
+    const live = await this.folder.liveInstances();
+    await this.takeNewFiles(live);
+    const queued = (await fs.readdir(this.folder.queue)).filter((n) => classifySpoolFile(n)).sort(compareSpoolNames);
+    for (const name of queued) {
+      if (this.closed) return;
+      if (!this.done.has(name)) await this.processQueued(name);
+    }
+    await this.release(live);
+  }
+
+  /**
+   * Move new files out of the spool folder: into the queue for every instance sharing it, or,
+   * alone with a connected bus, into this instance's claims to go out on the bus. Of several
+   * instances one wins each rename.
+   */
+  private async takeNewFiles(live: readonly string[]): Promise<void> {
+    const names = (await fs.readdir(this.opts.dir)).filter((n) => classifySpoolFile(n)).sort(compareSpoolNames);
+    for (const name of this.unmovable) if (!names.includes(name)) this.unmovable.delete(name);
     for (const name of names) {
       if (this.closed) return;
-      await this.processFile(name);
+      const viaBus = live.length === 1 && this.clusterReachable();
+      const taken = await fs.rename(path.join(this.opts.dir, name), path.join(viaBus ? this.folder.claimed : this.folder.queue, name)).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          // ENOENT: another instance took it.
+          if (err.code !== 'ENOENT' && !this.unmovable.has(name)) {
+            this.unmovable.add(name);
+            this.rejects.warn({ file: redactName(name), code: err.code }, 'cannot move a spool file out of the folder (is it owned by another user in a sticky folder?)');
+          }
+          return false;
+        },
+      );
+      if (taken && viaBus) await this.deliverClaimed(name);
     }
   }
 
-  private async processFile(name: string): Promise<void> {
+  private async deliverClaimed(name: string): Promise<void> {
+    const file = path.join(this.folder.claimed, name);
+    const outcome = await this.deliver(file, name, 'cluster');
+    if (outcome === 'delivered') await fs.rm(file, { force: true });
+    // Shutting down while it is still being written: back to the folder for whoever scans next.
+    if (outcome === 'deferred') await fs.rename(file, path.join(this.opts.dir, name)).catch(() => {});
+  }
+
+  private async processQueued(name: string): Promise<void> {
+    if (!(await this.folder.markDelivered(name))) {
+      this.done.add(name); // delivered by this instance id before (a restart with a fixed WSS_INSTANCE_ID)
+      return;
+    }
+    const outcome = await this.deliver(path.join(this.folder.queue, name), name, 'local');
+    if (outcome === 'delivered') this.done.add(name);
+    else await this.folder.unmark(name); // not queued any more, or left for the next start
+  }
+
+  private async deliver(file: string, name: string, reach: IngressReach): Promise<Delivery> {
     const kind = classifySpoolFile(name)!;
-    // Encoded: an instance id may hold '/' (not a file name) or '@' (the separator).
-    const claimed = path.join(this.processing, `${name}@${encodeURIComponent(this.opts.instanceId)}`);
-    try {
-      await fs.rename(path.join(this.opts.dir, name), claimed);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // another instance claimed it
-      throw err;
+    let text: string;
+    for (;;) {
+      const read = await readSpoolEntry(file, this.opts.maxBytes);
+      if (read.kind === 'gone') return 'gone';
+      if (read.kind === 'rejected') return this.fail(file, name, read.reason);
+      if (isJson(read.text)) {
+        text = read.text;
+        break;
+      }
+      // Possibly still being written (PHP's file_put_contents is not atomic): wait until quiet.
+      const quietFor = Date.now() - read.mtimeMs;
+      if (quietFor >= this.opts.settleMs) return this.fail(file, name, 'file content is not valid JSON');
+      if (this.closed) return 'deferred';
+      await sleep(Math.min(100, this.opts.settleMs - quietFor + 1));
+    }
+    let payload: unknown = JSON.parse(text);
+    if (kind.channel === 'session_messages' && payload && typeof payload === 'object' && !Array.isArray(payload)) {
+      // The file name carries the session id; older PHP versions left it out of the body.
+      payload = { type: 'session_targeted', sessionId: kind.sessionId, ...(payload as object) };
     }
     try {
-      const text = await this.readSettled(claimed);
-      if (text === DEFERRED) {
-        // Shutting down while the file is still being written: leave it for the next start.
-        await fs.rename(claimed, path.join(this.opts.dir, name)).catch(() => {});
-        return;
-      }
-      if (text === null) throw new IngressError('file content is not valid JSON');
-      let payload: unknown = JSON.parse(text);
-      if (kind.channel === 'session_messages' && payload && typeof payload === 'object' && !Array.isArray(payload)) {
-        // The file name carries the session id; older PHP versions left it out of the body.
-        payload = { type: 'session_targeted', sessionId: kind.sessionId, ...(payload as object) };
-      }
-      await this.ingress.handle(kind.channel, payload, 'spool');
-      await fs.rm(claimed, { force: true });
-      this.onOutcome('delivered');
-      this.log.debug({ file: redactName(name) }, 'spool file delivered');
+      await this.ingress.handle(kind.channel, payload, 'spool', reach);
     } catch (err) {
-      const target = path.join(this.failed, name);
-      await fs.rename(claimed, target).catch(() => {});
-      this.onOutcome('failed');
-      this.log.error({ file: redactName(name), movedTo: redactName(target), reason: (err as Error).message }, 'spool file could not be delivered; moved aside');
+      return this.fail(file, name, (err as Error).message);
+    }
+    this.onOutcome('delivered');
+    this.log.debug({ file: redactName(name) }, 'spool file delivered');
+    return 'delivered';
+  }
+
+  /** Move an entry to failed/ (of instances sharing the queue, the first to get there does; for the others it is gone). */
+  private async fail(file: string, name: string, reason: string): Promise<Delivery> {
+    try {
+      await fs.rename(file, path.join(this.folder.failed, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+      throw err;
+    }
+    this.onOutcome('failed');
+    this.rejects.warn({ file: redactName(name), movedTo: path.join(this.folder.failed, redactName(name)), reason }, 'spool file could not be delivered; moved aside');
+    return 'failed';
+  }
+
+  /** Remove queued files every live instance has delivered; forget what is no longer queued. */
+  private async release(live: readonly string[]): Promise<void> {
+    const queued = new Set(await fs.readdir(this.folder.queue));
+    for (const name of this.done) {
+      if (queued.has(name) && await this.folder.deliveredByAll(name, live)) {
+        await fs.rm(path.join(this.folder.queue, name), { force: true });
+        queued.delete(name);
+      }
+      if (!queued.has(name)) this.done.delete(name);
+    }
+    for (const marker of await this.folder.ownMarkers()) {
+      if (!queued.has(marker)) await this.folder.unmark(marker);
     }
   }
 
   /**
-   * Read until the content parses as JSON, or the file has not changed for settleMs (null: it
-   * never parses). DEFERRED when the ingress closes while the file may still be being written.
+   * Versions before the shared queue claimed files into `.portico-ws-processing/<name>@<instance>`.
+   * Claims older than the claim timeout (their instance stopped or was upgraded) go back to the
+   * folder, and the old folder is removed once empty. Newer ones may belong to an old instance
+   * still running during a rolling upgrade, so they are left to it.
    */
-  private async readSettled(file: string): Promise<string | null | typeof DEFERRED> {
-    for (;;) {
-      const text = await fs.readFile(file, 'utf8');
-      if (isJson(text)) return text;
-      const { mtimeMs } = await fs.stat(file);
-      const quietFor = Date.now() - mtimeMs;
-      if (quietFor >= this.opts.settleMs) return null;
-      if (this.closed) return DEFERRED;
-      await sleep(Math.min(100, this.opts.settleMs - quietFor + 1));
-    }
-  }
-
-  private async recoverStaleClaims(): Promise<void> {
+  private async returnLegacyClaims(): Promise<void> {
+    const legacy = path.join(this.opts.dir, LEGACY_PROCESSING_DIR);
+    const stat = await fs.lstat(legacy).catch(() => null);
+    const uid = process.getuid?.();
+    if (!stat || !stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) return;
     const now = Date.now();
-    for (const claimedName of await fs.readdir(this.processing)) {
-      const at = claimedName.lastIndexOf('@');
-      if (at < 0) continue;
-      const full = path.join(this.processing, claimedName);
-      const stat = await fs.stat(full).catch(() => null);
-      if (!stat || now - stat.ctimeMs < this.opts.claimTimeoutMs) continue;
-      await fs.rename(full, path.join(this.opts.dir, claimedName.slice(0, at))).catch(() => {});
-      this.log.warn({ file: redactName(claimedName) }, 'returned a stale spool claim to the folder');
+    let left = 0;
+    for (const claimed of await fs.readdir(legacy)) {
+      const at = claimed.lastIndexOf('@');
+      const full = path.join(legacy, claimed);
+      const entry = at < 0 ? null : await fs.lstat(full).catch(() => null);
+      if (!entry || now - entry.ctimeMs < this.opts.claimTimeoutMs) {
+        left += 1;
+        continue;
+      }
+      await fs.rename(full, path.join(this.opts.dir, claimed.slice(0, at))).catch(() => {});
+      this.log.info({ file: redactName(claimed) }, 'returned a spool claim left by an earlier version');
     }
+    if (left === 0) await fs.rmdir(legacy).catch(() => {});
   }
 }
 
@@ -187,10 +306,3 @@ function isJson(text: string): boolean {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Session spool file names contain the session id: mask it before logging. */
-function redactName(name: string): string {
-  const base = path.basename(name);
-  const session = SESSION_FILE.exec(base.split('@')[0] ?? base);
-  return session ? base.replace(session[1]!, maskSessionId(session[1]!)!) : base;
-}
