@@ -28,7 +28,9 @@ export class ConnectionLifecycle {
     private readonly connections: Set<Connection>,
     private readonly log: Logger,
     private readonly observer: GatewayObserver,
-  ) {}
+  ) {
+    this.connectionOptions = this.buildConnectionOptions();
+  }
 
   /** Whether one more connection fits under WSS_MAX_CONNECTIONS. */
   hasRoom(): boolean {
@@ -45,8 +47,10 @@ export class ConnectionLifecycle {
     }
   }
 
-  /** Options every connection is built with (limits, overflow, metrics). */
-  connectionOptions(): ConnectionOptions {
+  /** Options every connection is built with (limits, overflow, metrics): one object for all. */
+  readonly connectionOptions: ConnectionOptions;
+
+  private buildConnectionOptions(): ConnectionOptions {
     const { limits } = this.config;
     return {
       maxBufferedBytes: limits.maxBufferedBytes,

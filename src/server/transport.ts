@@ -67,7 +67,7 @@ export class Transport {
   }
 
   private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity): void {
-    const conn = new WebSocketConnection(ws, req.socket.remoteAddress ?? 'unknown', { ...this.lifecycle.connectionOptions(), socket: req.socket });
+    const conn = new WebSocketConnection(ws, req.socket.remoteAddress ?? 'unknown', { ...this.lifecycle.connectionOptions, socket: req.socket });
     ws.on('message', (data) => this.onFrame(conn, data));
     ws.on('pong', () => conn.markSeen());
     ws.on('error', (err) => this.log.debug({ conn: conn.id, err: err.message }, 'connection error'));

@@ -101,7 +101,7 @@ export class SocketIoFrontDoor {
    */
   async drain(connections: Iterable<Connection>, timeoutMs: number): Promise<void> {
     this.accepting = false;
-    for (const conn of connections) if (conn instanceof SocketIoConnection) conn.close(CLOSE_CODES.GOING_AWAY, 'Server shutting down');
+    for (const conn of connections) if (conn instanceof SocketIoConnection) conn.close(CLOSE_CODES.GOING_AWAY);
     const deadline = Date.now() + timeoutMs;
     while (this.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
@@ -113,6 +113,7 @@ export class SocketIoFrontDoor {
 
   private accept(socket: Socket): void {
     const { identity } = socket.data as SocketData;
+    (socket.data as Partial<SocketData>).identity = undefined; // not kept for the connection's life
     // Socket.IO has already sent the CONNECT reply; a connection the server cannot take any
     // more (capacity reached while PorticoEstate was asked) is turned away now.
     if (!this.lifecycle.hasRoom()) {
@@ -120,7 +121,7 @@ export class SocketIoFrontDoor {
       socket.disconnect(true);
       return;
     }
-    const conn = new SocketIoConnection(socket, socket.handshake.address, this.lifecycle.connectionOptions());
+    const conn = new SocketIoConnection(socket, socket.handshake.address, this.lifecycle.connectionOptions);
     // Bytes of the client's packets since its last `message`, for the inbound byte metric.
     let inboundBytes = 0;
     socket.conn.on('data', (data: string | Buffer) => { inboundBytes += data.length; });

@@ -10,6 +10,8 @@ import { encodeTextFrame } from '../fanout.js';
 export interface SocketIoPacket {
   /** The Socket.IO packet (Engine.IO message payload). */
   readonly data: string;
+  /** The complete WebSocket text frame of `4<data>`. */
+  readonly frame: Buffer;
   /** Write options shared by every recipient of this packet. */
   readonly options: { wsPreEncodedFrame: readonly Buffer[]; compress?: boolean };
 }
@@ -21,6 +23,7 @@ export function messageEvent(json: string): string {
 
 export function socketIoPacket(json: string): SocketIoPacket {
   const data = messageEvent(json);
+  const frame = encodeTextFrame(`4${data}`);
   // ws's Sender.sendFrame takes the frame as a list of buffers (here: header and payload in one).
-  return { data, options: { wsPreEncodedFrame: [encodeTextFrame(`4${data}`)] } };
+  return { data, frame, options: { wsPreEncodedFrame: [frame] } };
 }
