@@ -19,7 +19,7 @@ function spec(authUrl: string | null): ServerSpec {
     name: authUrl ? 'auth-on' : 'auth-off', label: '', args: ['dist/cli/main.js', 'start'], path: '/wss', dialect: 'ws',
     env: (port) => ({
       WSS_HOST: '127.0.0.1', WSS_PORT: String(port), WSS_LOG_ENABLED: 'false', WSS_LOG_TO_DOCKER: 'false', WSS_SPOOL_ENABLED: 'false',
-      WSS_MAX_CONNECTIONS: '100000', WSS_PROTOCOL_PING_MS: '3600000', WSS_SERVER_PING_MS: '3600000',
+      WSS_MAX_CONNECTIONS: '100000', WSS_MAX_CONNECTIONS_PER_IP: '100000', WSS_PROTOCOL_PING_MS: '3600000', WSS_SERVER_PING_MS: '3600000',
       ...(authUrl ? { WSS_AUTH_URL: authUrl, WSS_AUTH_CACHE_MS: '600000' } : {}),
     }),
   };

@@ -35,7 +35,7 @@ const TSX = ['--import', 'tsx'];
 
 const porticoEnv = (port: number, redisPort: number): Record<string, string> => ({
   WSS_HOST: '127.0.0.1', WSS_PORT: String(port), REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redisPort),
-  WSS_LOG_ENABLED: 'false', WSS_SPOOL_ENABLED: 'false', WSS_MAX_CONNECTIONS: '100000',
+  WSS_LOG_ENABLED: 'false', WSS_SPOOL_ENABLED: 'false', WSS_MAX_CONNECTIONS: '100000', WSS_MAX_CONNECTIONS_PER_IP: '100000',
   WSS_RATE_LIMIT: '100000', WSS_RATE_BURST: '100000', WSS_RATE_CLOSE_AFTER: '1000000',
   WSS_PROTOCOL_PING_MS: '3600000', WSS_SERVER_PING_MS: '3600000',
 });

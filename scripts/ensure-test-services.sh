@@ -2,7 +2,9 @@
 # Makes what the test suite needs available, or stops at once saying what is missing:
 # redis-server (the tests spawn their own on free ports; the benchmark uses the machine's on
 # 6379), PostgreSQL on 127.0.0.1:5432 that lets user postgres in without a password, and Debian's
-# chromium for the browser tests. Installs missing packages with apt-get (as root).
+# chromium for the browser tests, nginx and Apache (test/e2e/proxy-origin.test.ts runs the deploy/
+# snippets in front of a gateway; the test starts its own, never the services).
+# Installs missing packages with apt-get (as root).
 # Idempotent: on a machine that has it all, it only checks, and changes nothing.
 set -euo pipefail
 
@@ -25,11 +27,15 @@ command -v pg_ctlcluster >/dev/null && command -v psql >/dev/null || apt_install
 [ -x /usr/bin/chromium ] || apt_install chromium
 # php-cli runs deploy/php/portico-ws-token.php in its test (test/integration/php-token.test.ts).
 command -v php >/dev/null || apt_install php-cli
+[ -x /usr/sbin/nginx ] || apt_install nginx-light
+[ -x /usr/sbin/apache2 ] || apt_install apache2
 
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || die "redis-server/redis-cli not found after installing redis-server"
 command -v pg_isready >/dev/null && command -v psql >/dev/null || die "PostgreSQL client tools not found after installing postgresql"
 [ -x /usr/bin/chromium ] || die "/usr/bin/chromium not found after installing chromium"
 command -v php >/dev/null || die "php not found after installing php-cli"
+[ -x /usr/sbin/nginx ] || die "/usr/sbin/nginx not found after installing nginx-light"
+[ -x /usr/sbin/apache2 ] || die "/usr/sbin/apache2 not found after installing apache2"
 
 # ---- Redis on 127.0.0.1:6379 ----
 redis_up() { [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; }
@@ -65,4 +71,4 @@ if ! pg_login; then
   pg_login || die "PostgreSQL still refuses user postgres on 127.0.0.1 without a password; $pg_hba has '$trust_line' but an earlier line must match first"
 fi
 
-echo "ensure-test-services: redis up, postgres ${pg_version:-?} up (user postgres, trust on 127.0.0.1), chromium and php present"
+echo "ensure-test-services: redis up, postgres ${pg_version:-?} up (user postgres, trust on 127.0.0.1), chromium, php, nginx and apache present"

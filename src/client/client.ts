@@ -10,6 +10,7 @@
  */
 import { backoffDelay } from '../protocol/backoff.js';
 import { CLOSE_CODES } from '../protocol/constants.js';
+import { isServerOnlyType } from '../protocol/message-types.js';
 import { entityRoomId } from '../protocol/room-ids.js';
 import type { JsonObject, PartialApplicationsData } from '../protocol/types.js';
 import type { ClientEnvironment, SocketLike, StatusView, TimerHandle } from './environment.js';
@@ -287,6 +288,12 @@ export class WebSocketClient {
     }
     this.debug('Message received:', data);
     this.emit('receive', data);
+    // Relayed client messages carry source "client"; one posing as a server message (a forged
+    // push, greeting or ping) is not acted on. Current gateways refuse them; older ones relayed them.
+    if (data.source === 'client' && isServerOnlyType(data.type)) {
+      this.debug('Ignored a server message type sent by another client:', data.type);
+      return;
+    }
     switch (data.type) {
       case 'notification':
         return this.emit('notification', data);

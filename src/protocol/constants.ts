@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   RATE_LIMITED: 'RATE_LIMITED',
   BROADCAST_DISABLED: 'BROADCAST_DISABLED',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** A client sent a type only the server sends (message-types.ts); relayed to nobody. */
+  FORBIDDEN_TYPE: 'FORBIDDEN_TYPE',
+  /** `subscribe` beyond WSS_MAX_ROOMS_PER_CONNECTION entity rooms. */
+  TOO_MANY_ROOMS: 'TOO_MANY_ROOMS',
   /** A signed identity token that is forged, expired, malformed or issued for another session. */
   INVALID_TOKEN: 'INVALID_TOKEN',
   /** A claimed `ssn`/`accountId`/`userId` that contradicts the identity the gateway verified. */

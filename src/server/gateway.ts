@@ -29,6 +29,7 @@ import { Ingress } from './ingress/ingress.js';
 import { SpoolIngress, type SpoolStatus } from './ingress/spool.js';
 import { silentLogger, type Logger } from './log.js';
 import { noopObserver, type GatewayObserver } from './observer.js';
+import { UpgradePolicy } from './policy/upgrade-policy.js';
 import { Relay } from './relay.js';
 import { RoomRegistry } from './rooms.js';
 import { sessionRoomId } from './session.js';
@@ -85,6 +86,8 @@ export class Gateway {
   readonly server: http.Server;
   readonly spool: SpoolIngress | null;
   readonly ingressSources: readonly ExternalIngress[];
+  /** Which upgrades become connections (origin, capacity, per address); every front door asks it. */
+  readonly upgradePolicy: UpgradePolicy;
   readonly identity: IdentityBinding;
   readonly subscribeAuth: SubscribeAuthorization;
   private readonly transport: Transport;
@@ -131,13 +134,13 @@ export class Gateway {
       },
     };
     const lifecycle = new ConnectionLifecycle(config, ctx, this.connections, this.log, this.observer);
-    this.transport = new Transport(config, lifecycle, this.log, this.observer);
-    this.socketIo = new SocketIoFrontDoor(config, lifecycle, this.log, this.observer, (req) => {
-      const allowed = config.limits.allowedOrigins;
-      const origin = req.headers.origin;
-      if (allowed.length > 0 && (!origin || !allowed.includes(origin))) return { reason: 'origin', message: 'Forbidden' };
-      return lifecycle.hasRoom() ? null : { reason: 'capacity', message: 'Service Unavailable' };
-    });
+    // Every front door asks the same policy; handshakes still settling count against the capacity.
+    this.upgradePolicy = new UpgradePolicy(
+      { ...config.limits, trustedProxies: config.trustedProxies },
+      () => this.connections.size + lifecycle.pendingUpgrades + this.socketIo.handshaking, this.log, (reason) => this.observer.connectionRefused(reason),
+    );
+    this.transport = new Transport(config, lifecycle, this.log, this.upgradePolicy);
+    this.socketIo = new SocketIoFrontDoor(config, lifecycle, this.log, this.observer, this.upgradePolicy);
     this.heartbeat = new Heartbeat(config.timers, this.connections, this.rooms, this.relay, this.log);
 
     this.router.add('GET', ['/health', '/wss/health'], (_req, res) => {

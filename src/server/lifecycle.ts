@@ -12,6 +12,7 @@ import { announceRoomJoined, roomsField } from './handlers/dialect.js';
 import { dispatchMessage } from './handlers/index.js';
 import type { UpgradeIdentity } from './identity/binding.js';
 import type { Logger } from './log.js';
+import { KeyedThrottle } from './log-throttle.js';
 import { connectionSuccess, errorReply, sessionIdRequired } from './messages.js';
 import type { GatewayObserver } from './observer.js';
 
@@ -19,6 +20,8 @@ const RATE_ERROR_INTERVAL_MS = 1000;
 
 export class ConnectionLifecycle {
   private readonly lastRateError = new WeakMap<Connection, number>();
+  /** Warnings one connection can provoke, written once per kind and minute with a count of the rest. */
+  private readonly connectionWarnings = new KeyedThrottle();
   /** Accepted requests whose identity is still being looked up; they count against the capacity. */
   private upgrading = 0;
 
@@ -32,9 +35,9 @@ export class ConnectionLifecycle {
     this.connectionOptions = this.buildConnectionOptions();
   }
 
-  /** Whether one more connection fits under WSS_MAX_CONNECTIONS. */
-  hasRoom(): boolean {
-    return this.connections.size + this.upgrading < this.config.limits.maxConnections;
+  /** Handshakes waiting for their identity; they count against WSS_MAX_CONNECTIONS (see the gateway's UpgradePolicy). */
+  get pendingUpgrades(): number {
+    return this.upgrading;
   }
 
   /** Settle who a handshake is from, holding a capacity slot while PorticoEstate is asked. */
@@ -56,7 +59,7 @@ export class ConnectionLifecycle {
       maxBufferedBytes: limits.maxBufferedBytes,
       rate: { perSecond: limits.ratePerSecond, burst: limits.rateBurst, closeAfter: limits.rateCloseAfter },
       onOverflow: (c) => {
-        this.log.warn({ conn: c.id, buffered: c.bufferedBytes }, 'client is not reading; disconnecting');
+        this.warnFor(c, 'client is not reading; disconnecting', { buffered: c.bufferedBytes });
         c.terminate();
       },
       onSent: (type, bytes) => this.observer.messageOut(type, bytes, 1),
@@ -98,7 +101,7 @@ export class ConnectionLifecycle {
     conn.markSeen();
     const decision = conn.rate.take();
     if (decision === 'abusive') {
-      this.log.warn({ conn: conn.id }, 'sustained message flood; closing with 1008');
+      this.warnFor(conn, 'sustained message flood; closing with 1008', {});
       this.observer.errorSent(ERROR_CODES.RATE_LIMITED);
       conn.close(CLOSE_CODES.POLICY_VIOLATION, 'Rate limit exceeded');
       return;
@@ -125,6 +128,12 @@ export class ConnectionLifecycle {
       this.observer.messageIn(outcome.type, bytes);
       if (outcome.error) this.observer.errorSent(outcome.error);
     });
+  }
+
+  /** A warning a connection provoked, at most once per kind and minute across all connections. */
+  private warnFor(conn: Connection, kind: string, fields: object): void {
+    const held = this.connectionWarnings.take(kind);
+    if (held !== null) this.log.warn({ conn: conn.id, ip: conn.remoteAddress, ...fields, ...(held > 0 ? { alsoSeen: held } : {}) }, kind);
   }
 
   /** The connection is gone: out of every room and the counts. */

@@ -5,14 +5,22 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LegacyChannel } from '../protocol/constants.js';
+import { SERVER_ONLY_TYPES } from '../protocol/message-types.js';
+import { clientSchemas } from '../protocol/validate.js';
 import type { CallbackOutcome } from './auth/http-callback.js';
 import type { BusEnvelope, BusStatus } from './bus/bus.js';
 import type { DropReason, IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
 import type { GatewayObserver, GatewayState, MetricsExposition } from './observer.js';
+import type { RefusalReason } from './policy/upgrade-policy.js';
 
-/** Message types are partly chosen by publishers; beyond this many distinct ones, new types count as "other". */
-export const MAX_TYPE_LABELS = 200;
+/**
+ * The only values of the `type` label: the protocol's own types (what clients may send and what
+ * only the server sends) and the dispatcher's fixed words. Clients and publishers choose the
+ * rest, so every other type counts as "other": a client inventing types cannot grow /metrics.
+ */
+export const TYPE_LABELS: ReadonlySet<string> = new Set([...Object.keys(clientSchemas), ...SERVER_ONLY_TYPES, 'invalid', 'untyped']);
+export const OTHER_TYPE_LABEL = 'other';
 
 const BUS_STATUSES: BusStatus[] = ['disabled', 'connecting', 'connected', 'disconnected'];
 
@@ -26,7 +34,6 @@ export interface MetricsOptions {
 export class GatewayMetrics implements GatewayObserver {
   readonly registry = new Registry();
   private state: GatewayState | null = null;
-  private readonly knownTypes = new Set<string>();
   private wasConnected = false;
 
   private readonly connectionsOpen: Gauge;
@@ -114,11 +121,11 @@ export class GatewayMetrics implements GatewayObserver {
   }
 
   connectionClosed(code: number): void {
-    this.disconnects.inc({ code: String(code) });
+    this.disconnects.inc({ code: closeCodeLabel(code) });
     if (!this.state) this.connectionsOpen.dec();
   }
 
-  connectionRefused(reason: 'path' | 'origin' | 'capacity'): void {
+  connectionRefused(reason: RefusalReason): void {
     this.refused.inc({ reason });
   }
 
@@ -166,11 +173,16 @@ export class GatewayMetrics implements GatewayObserver {
   }
 
   private typeLabel(type: string): string {
-    if (this.knownTypes.has(type)) return type;
-    if (this.knownTypes.size >= MAX_TYPE_LABELS) return 'other';
-    this.knownTypes.add(type);
-    return type;
+    return TYPE_LABELS.has(type) ? type : OTHER_TYPE_LABEL;
   }
+}
+
+/**
+ * The close code as a label. Clients choose their close code (any of 3000-4999 is valid), so
+ * codes an application defines count as one "application" value; RFC 6455's own codes stay.
+ */
+function closeCodeLabel(code: number): string {
+  return code >= 1000 && code < 3000 ? String(code) : 'application';
 }
 
 /** The `type` of a serialised message that arrived from another instance (its envelope carries none). */

@@ -8,6 +8,7 @@ import type { CallbackOutcome } from './auth/http-callback.js';
 import type { BusEnvelope, BusStatus } from './bus/bus.js';
 import type { DropReason, IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
+import type { RefusalReason } from './policy/upgrade-policy.js';
 
 /** Live gateway state an observer may read when it is scraped (gauges). */
 export interface GatewayState {
@@ -25,7 +26,7 @@ export interface MetricsExposition {
 export interface GatewayObserver {
   connectionOpened(): void;
   connectionClosed(code: number): void;
-  connectionRefused(reason: 'path' | 'origin' | 'capacity'): void;
+  connectionRefused(reason: RefusalReason): void;
   messageIn(type: string, bytes: number): void;
   /** A message written to one connection outside the relay (replies, greetings). */
   messageOut(type: string, bytes: number, recipients: number): void;

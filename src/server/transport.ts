@@ -1,6 +1,7 @@
 /**
- * The raw WebSocket front door: which upgrades are accepted (path, origin, capacity) and the
- * `ws` events of an accepted connection, handed to the shared ConnectionLifecycle.
+ * The raw WebSocket front door: which upgrades are accepted (the path here; origin and caps in
+ * policy/upgrade-policy.ts) and the `ws` events of an accepted connection, handed to the shared
+ * ConnectionLifecycle.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -9,7 +10,7 @@ import type { Config } from './config/index.js';
 import type { UpgradeIdentity } from './identity/binding.js';
 import type { ConnectionLifecycle } from './lifecycle.js';
 import type { Logger } from './log.js';
-import type { GatewayObserver } from './observer.js';
+import { REFUSALS, type Admission, type UpgradePolicy, type UpgradeRefusal } from './policy/upgrade-policy.js';
 import { WebSocketConnection } from './ws-connection.js';
 
 export const UPGRADE_PATHS = new Set(['/', '/wss', '/wss/']);
@@ -18,10 +19,11 @@ export class Transport {
   readonly wss: WebSocketServer;
 
   constructor(
-    private readonly config: Config,
+    config: Config,
     private readonly lifecycle: ConnectionLifecycle,
     private readonly log: Logger,
-    private readonly observer: GatewayObserver,
+    /** Shared by every front door, so per-address counts and refusal logs are one. */
+    private readonly policy: UpgradePolicy,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -34,11 +36,16 @@ export class Transport {
   /** The HTTP server's 'upgrade' listener for every path but Socket.IO's. */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
-    if (!UPGRADE_PATHS.has(pathname)) return this.refuse(socket, 404, 'Not Found', 'path');
-    const origin = req.headers.origin;
-    const allowed = this.config.limits.allowedOrigins;
-    if (allowed.length > 0 && (!origin || !allowed.includes(origin))) return this.refuse(socket, 403, 'Forbidden', 'origin');
-    if (!this.lifecycle.hasRoom()) return this.refuse(socket, 503, 'Service Unavailable', 'capacity');
+    if (!UPGRADE_PATHS.has(pathname)) {
+      this.policy.refused(REFUSALS.path, req);
+      return this.refuse(socket, REFUSALS.path);
+    }
+    const decision = this.policy.decide(req);
+    if (!decision.ok) return this.refuse(socket, decision.refusal);
+    // The address's slot is taken now, so upgrades waiting for their identity count too; it is
+    // given back when the socket closes, however the upgrade or the connection ends.
+    const admission = this.policy.admit(decision.clientAddress);
+    socket.once('close', admission.release);
     // Who the client is is settled before the handshake completes (from cache, at once; else
     // bounded by WSS_AUTH_TIMEOUT_MS). Node leaves upgrade sockets without an error listener.
     const onError = (): void => { socket.destroy(); };
@@ -46,32 +53,34 @@ export class Transport {
     void this.lifecycle.identify(req).then((identity) => {
       socket.off('error', onError);
       if (socket.destroyed) return; // the client gave up while we asked
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity, admission));
     }).catch((err: unknown) => {
       this.log.error({ err }, 'upgrade failed');
       socket.destroy();
     });
   };
 
-  private refuse(socket: Duplex, status: number, text: string, reason: 'path' | 'origin' | 'capacity'): void {
-    this.observer.connectionRefused(reason);
-    this.log.info({ status, reason }, 'upgrade refused');
-    const body = JSON.stringify({ error: reason, message: text });
+  private refuse(socket: Duplex, refusal: UpgradeRefusal): void {
+    const { status, statusText, reason } = refusal;
+    const body = JSON.stringify({ error: reason, message: statusText });
     // Node's HTTP server drops its own 'error' listener on upgrade sockets: without this one, a
     // peer resetting while the refusal is written would be an uncaught exception (process exit).
     socket.on('error', () => socket.destroy());
     // Once the refusal is written, let go of the socket (as ws's own refusals do): a peer that
     // never closes its side would otherwise hold it, and a file descriptor, for good.
     socket.once('finish', () => socket.destroy());
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity): void {
-    const conn = new WebSocketConnection(ws, req.socket.remoteAddress ?? 'unknown', { ...this.lifecycle.connectionOptions, socket: req.socket });
+  private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity, admission: Admission): void {
+    const conn = new WebSocketConnection(ws, admission.clientAddress, { ...this.lifecycle.connectionOptions, socket: req.socket });
     ws.on('message', (data) => this.onFrame(conn, data));
     ws.on('pong', () => conn.markSeen());
     ws.on('error', (err) => this.log.debug({ conn: conn.id, err: err.message }, 'connection error'));
-    ws.on('close', (code) => this.lifecycle.closed(conn, code));
+    ws.on('close', (code) => {
+      admission.release();
+      this.lifecycle.closed(conn, code);
+    });
     this.lifecycle.opened(conn, identity);
   }
 

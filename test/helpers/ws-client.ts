@@ -34,11 +34,12 @@ export class TestClient {
   }
 
   /** Connect and wait for `connection_success`. */
-  static async connect(url: string, opts: { cookie?: string; origin?: string; headers?: Record<string, string> } = {}): Promise<TestClient> {
+  /** `localAddress` binds the client's end, e.g. to 127.0.0.2 (also loopback) to be another address. */
+  static async connect(url: string, opts: { cookie?: string; origin?: string; headers?: Record<string, string>; localAddress?: string } = {}): Promise<TestClient> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.cookie) headers.cookie = opts.cookie;
     if (opts.origin) headers.origin = opts.origin;
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, { headers, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
     const client = new TestClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

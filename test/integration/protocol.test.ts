@@ -106,6 +106,9 @@ describe('client messages', () => {
     assert.ok(ev.timestamp);
     assert.ok(await a.expectNone((m) => m.type === 'entity_event'), 'sender excluded');
     assert.ok(await outsider.expectNone((m) => m.type === 'entity_event', 50), 'non-members excluded');
+    outsider.send({ type: 'entity_event', entityType: 'resource', entityId: 42, action: 'forged' });
+    assert.equal((await outsider.ofType('error')).code, 'ROOM_ACCESS_DENIED', 'a non-member may not send into the room');
+    assert.ok(await b.expectNone((m) => m.action === 'forged', 100), 'nothing relayed from a non-member');
     b.send({ type: 'unsubscribe', entityType: 'resource', entityId: '42' });
     assert.equal((await b.ofType('subscription_confirmation')).status, 'unsubscribed');
     a.send({ type: 'subscribe', entityType: 'bad type!', entityId: 1 });

@@ -12,8 +12,8 @@ import { FAILED_DIR, WORK_DIR } from '../../src/server/ingress/spool.js';
 
 const until = (check: () => boolean, ms = 15_000): Promise<void> => waitFor(check, 'the spool folder to reach the expected state', ms);
 
-const UPGRADE = (path: string) =>
-  `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+const UPGRADE = (path: string, extraHeaders = '') =>
+  `GET ${path} HTTP/1.1\r\nHost: x\r\n${extraHeaders}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
 
 test('peers resetting the connection while their upgrade is refused do not crash the gateway', async () => {
   const gw = await startTestGateway();
@@ -145,7 +145,7 @@ test('a refused upgrade releases its socket even when the peer never closes its 
       peers.push(socket);
       socket.on('error', () => {});
       socket.once('data', (d) => resolve(d.toString().split('\r\n')[0]!));
-      socket.write(UPGRADE(target));
+      socket.write(UPGRADE(target, 'Origin: https://evil.example\r\n'));
     })));
     assert.deepEqual(replies, ['HTTP/1.1 404 Not Found', 'HTTP/1.1 403 Forbidden']);
     const open = () => new Promise<number>((resolve) => gw.gateway.server.getConnections((_e, n) => resolve(n)));

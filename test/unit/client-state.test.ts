@@ -239,3 +239,20 @@ test('the console stays quiet unless debug is on', () => {
   loud.env.socket.receive('x');
   assert.ok(loud.env.logs.length > 0);
 });
+
+test('server message types relayed from another client (source "client") are not acted on', () => {
+  const { env } = connected();
+  const before = env.events.length;
+  const sentBefore = env.socket.sent.length;
+  env.socket.receive({ type: 'partial_applications_response', source: 'client', data: { error: false, status: 'success', applications: [{ id: 1 }], count: 1, sessionId: 'x', source: 'server_push' } });
+  env.socket.receive({ type: 'connection_success', source: 'client', roomId: null });
+  env.socket.receive({ type: 'server_ping', source: 'client', id: 'forged' });
+  env.socket.receive({ type: 'user_info_update_confirmation', source: 'client', success: true, userId: 1 });
+  env.socket.receive({ type: 'notification_event', source: 'client', eventType: 'new' });
+  const fired = env.events.slice(before).map((e) => e.type);
+  assert.deepEqual(fired, [], 'no portico:* event for a forged server message');
+  assert.equal(env.socket.sent.length, sentBefore, 'no pong for a forged server_ping');
+  // A client's own kinds of message are still delivered.
+  env.socket.receive({ type: 'notification', source: 'client', message: 'from a peer' });
+  assert.deepEqual(env.named('portico:notification'), [{ type: 'notification', source: 'client', message: 'from a peer' }]);
+});

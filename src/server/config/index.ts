@@ -3,6 +3,8 @@
  * then passed down. Nothing below the composition root reads `process.env`.
  */
 import os from 'node:os';
+import { normalizeOrigin } from '../policy/origin.js';
+import { compileTrustedProxies } from '../policy/proxy.js';
 import { ConfigReader, documentVariables, type VariableDoc } from './reader.js';
 import { ConfigError, type Env } from './parse.js';
 import { checkUserRoomKey, readAuth, type AuthConfig } from './auth.js';
@@ -27,8 +29,13 @@ export interface Config {
   limits: {
     maxMessageBytes: number; maxConnections: number; maxBufferedBytes: number;
     ratePerSecond: number; rateBurst: number; rateCloseAfter: number;
+    /** Origins accepted besides the same-origin rule, normalised (`scheme://host[:port]`); `*` accepts any. */
     allowedOrigins: string[];
+    maxConnectionsPerIp: number;
+    maxRoomsPerConnection: number;
   };
+  /** Peers whose X-Forwarded-For/-Host/-Proto are believed: addresses, CIDRs, or loopback/linklocal/uniquelocal. */
+  trustedProxies: string[];
   clientBroadcast: ClientBroadcastPolicy;
   database: DatabaseConfig;
   redis: RedisConfig;
@@ -129,8 +136,11 @@ function build(r: ConfigReader): Config {
       ratePerSecond: r.int('WSS_RATE_LIMIT', 50, 1, 1_000_000, 'Messages per second a connection may send (token bucket refill)'),
       rateBurst: r.int('WSS_RATE_BURST', 100, 1, 1_000_000, 'Messages a connection may send in a burst'),
       rateCloseAfter: r.int('WSS_RATE_CLOSE_AFTER', 200, 1, 1_000_000, 'Rate-limited messages within 10 s after which the connection is closed with 1008'),
-      allowedOrigins: r.list('WSS_ALLOWED_ORIGINS', 'Comma-separated Origin allow-list; empty allows any (upgrade refused with 403 otherwise)'),
+      allowedOrigins: r.list('WSS_ALLOWED_ORIGINS', 'Origins accepted besides the gateway\'s own host (comma list, e.g. https://booking.example.org); * accepts any site (warned at start-up). Browsers from other origins get HTTP 403'),
+      maxConnectionsPerIp: r.int('WSS_MAX_CONNECTIONS_PER_IP', 200, 1, 10_000_000, 'Open connections one client address (IPv6: one /64) may hold; more are refused with HTTP 429'),
+      maxRoomsPerConnection: r.int('WSS_MAX_ROOMS_PER_CONNECTION', 100, 1, 1_000_000, 'Entity rooms one connection may subscribe to; more get error TOO_MANY_ROOMS'),
     },
+    trustedProxies: r.list('WSS_TRUSTED_PROXIES', 'Proxies whose X-Forwarded-For/-Host/-Proto are believed (comma list of addresses, CIDRs, loopback, linklocal, uniquelocal)', ['loopback']),
     clientBroadcast: r.oneOf('WSS_CLIENT_BROADCAST', 'all', ['all', 'chat', 'none'] as const, 'Which client-originated broadcasts are relayed: all, only chat, or none'),
     database: readDatabase(r),
     redis: readRedis(r),
@@ -148,6 +158,16 @@ function build(r: ConfigReader): Config {
   // timeout (see spool.ts); one still settling in an old instance must not be, or it is delivered twice.
   if (config.spool.claimTimeoutMs <= config.spool.settleMs) {
     throw new ConfigError('WSS_SPOOL_CLAIM_TIMEOUT_MS', `must be more than WSS_SPOOL_SETTLE_MS (${config.spool.settleMs})`);
+  }
+  try {
+    config.limits.allowedOrigins = config.limits.allowedOrigins.map((o) => (o === '*' ? o : normalizeOrigin(o)));
+  } catch (err) {
+    throw new ConfigError('WSS_ALLOWED_ORIGINS', `must be * or http(s) origins like https://booking.example.org (${(err as Error).message})`);
+  }
+  try {
+    compileTrustedProxies(config.trustedProxies);
+  } catch (err) {
+    throw new ConfigError('WSS_TRUSTED_PROXIES', `must be addresses, CIDRs or loopback/linklocal/uniquelocal (${(err as Error).message})`);
   }
   if (config.limits.rateBurst < config.limits.ratePerSecond) {
     throw new ConfigError('WSS_RATE_BURST', `must be at least WSS_RATE_LIMIT (${config.limits.ratePerSecond})`);

@@ -46,8 +46,8 @@ export function readEnum<T extends string>(env: Env, name: string, fallback: T, 
   throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${env[name]}"`);
 }
 
-export function readList(env: Env, name: string): string[] {
+export function readList(env: Env, name: string, fallback: string[] = []): string[] {
   const raw = env[name]?.trim();
-  if (!raw) return [];
+  if (!raw) return [...fallback];
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }

@@ -36,9 +36,9 @@ export class ConfigReader {
     this.note(name, fallback, `${meaning} (${allowed.join(' | ')})`);
     return readEnum(this.env, name, fallback, allowed);
   }
-  list(name: string, meaning: string): string[] {
-    this.note(name, [], meaning);
-    return readList(this.env, name);
+  list(name: string, meaning: string, fallback: string[] = []): string[] {
+    this.note(name, fallback, meaning);
+    return readList(this.env, name, fallback);
   }
 }
 

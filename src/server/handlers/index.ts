@@ -3,6 +3,7 @@
  * registered for that type. Unknown types are relayed as broadcasts.
  */
 import { ERROR_CODES, UNSUPPORTED_REQUEST_TYPES } from '../../protocol/constants.js';
+import { isServerOnlyType } from '../../protocol/message-types.js';
 import { isKnownClientType, isPlainObject, validateClientMessage, type KnownClientType } from '../../protocol/validate.js';
 import type { Connection } from '../connection.js';
 import { errorReply } from '../messages.js';
@@ -44,6 +45,10 @@ export async function dispatchMessage(ctx: HandlerContext, conn: Connection, msg
     return { type: 'invalid', error: ERROR_CODES.INVALID_MESSAGE };
   }
   const type = msg.type;
+  if (isServerOnlyType(type)) {
+    conn.send(errorReply(ERROR_CODES.FORBIDDEN_TYPE, `Clients may not send messages of type ${JSON.stringify(type.slice(0, 64))}`));
+    return { type, error: ERROR_CODES.FORBIDDEN_TYPE };
+  }
   try {
     if (typeof type === 'string' && UNSUPPORTED_REQUEST_TYPES.has(type)) {
       conn.send(errorReply(ERROR_CODES.UNSUPPORTED_TYPE, `Message type '${type}' is not supported by this server`));

@@ -1,7 +1,8 @@
 /** Entity subscriptions and room-scoped relays: subscribe, unsubscribe, room_message, session_message, entity_event, room_ping_response. */
 import { ERROR_CODES, TEXTS } from '../../protocol/constants.js';
-import { entityRoomId } from '../../protocol/room-ids.js';
+import { entityRoomId, roomKind } from '../../protocol/room-ids.js';
 import type { SubscriptionConfirmation } from '../../protocol/types.js';
+import type { Connection } from '../connection.js';
 import { errorReply, now, stamped } from '../messages.js';
 import { withSessionContext, type Handler } from './context.js';
 import { announceRoomJoined } from './dialect.js';
@@ -16,17 +17,30 @@ function confirmation(msg: EntityRef, status: SubscriptionConfirmation['status']
 
 export const handleSubscribe: Handler<EntityRef> = async (ctx, conn, msg) => {
   const roomId = entityRoomId(msg.entityType, msg.entityId);
+  if (refusedOverRoomCap(ctx.config.limits.maxRoomsPerConnection, conn, roomId)) return;
   if (!conn.rooms.has(roomId) && ctx.subscribeAuth.checks(msg.entityType)) {
     if (await ctx.subscribeAuth.authorize(conn, msg.entityType, msg.entityId) !== 'allowed') {
       conn.send(errorReply(ERROR_CODES.SUBSCRIBE_DENIED, TEXTS.subscribeDenied));
       return;
     }
     if (!conn.isOpen) return; // closed while PorticoEstate was asked
+    // Other subscribes may have joined rooms while PorticoEstate was asked.
+    if (refusedOverRoomCap(ctx.config.limits.maxRoomsPerConnection, conn, roomId)) return;
   }
   ctx.rooms.join(conn, roomId);
   announceRoomJoined(ctx.rooms, conn, roomId, { entityType: msg.entityType, entityId: msg.entityId });
   conn.send(confirmation(msg, 'subscribed'));
 };
+
+/** A new entity room beyond WSS_MAX_ROOMS_PER_CONNECTION gets TOO_MANY_ROOMS; the session room and other server-assigned rooms do not count. */
+function refusedOverRoomCap(max: number, conn: Connection, roomId: string): boolean {
+  if (conn.rooms.has(roomId)) return false;
+  let entityRooms = 0;
+  for (const id of conn.rooms) if (roomKind(id) === 'entity') entityRooms += 1;
+  if (entityRooms < max) return false;
+  conn.send(errorReply(ERROR_CODES.TOO_MANY_ROOMS, `A connection may subscribe to at most ${max} rooms; unsubscribe from one first`));
+  return true;
+}
 
 export const handleUnsubscribe: Handler<EntityRef> = (ctx, conn, msg) => {
   ctx.rooms.leave(conn, entityRoomId(msg.entityType, msg.entityId));
@@ -51,8 +65,14 @@ export const handleSessionMessage: Handler<Relayed> = (ctx, conn, msg) => {
 };
 
 export const handleEntityEvent: Handler<Relayed & EntityRef> = (ctx, conn, msg) => {
+  const roomId = entityRoomId(msg.entityType, msg.entityId);
+  // Only members speak in a room (as room_message): a client cannot push events into a room it never joined.
+  if (!ctx.rooms.isMember(conn, roomId)) {
+    conn.send(errorReply(ERROR_CODES.ROOM_ACCESS_DENIED, TEXTS.roomAccessDenied));
+    return;
+  }
   // Relayed to the room wherever it has members; instances without it deliver to nobody.
-  ctx.relay.toRoom(entityRoomId(msg.entityType, msg.entityId), stamped(withSessionContext(conn, msg)), conn);
+  ctx.relay.toRoom(roomId, stamped(withSessionContext(conn, msg)), conn);
 };
 
 export const handleRoomPingResponse: Handler<{ roomId: string }> = (ctx, conn, msg) => {

@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Server as EngineServer } from 'engine.io';
+import { Server as EngineServer, type Socket as EngineSocket } from 'engine.io';
 import { Server as IoServer, type Socket } from 'socket.io';
 import { CLOSE_CODES } from '../../protocol/constants.js';
 import type { Config } from '../config/index.js';
@@ -18,16 +18,14 @@ import type { Connection } from '../connection.js';
 import type { ConnectionLifecycle } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import type { GatewayObserver } from '../observer.js';
+import type { Admission, UpgradePolicy } from '../policy/upgrade-policy.js';
 import { SocketIoConnection } from './connection.js';
 
 /** Where the Next.js client connects (`path: '/wss/socket.io'`), and the same without the proxy prefix. */
 export const SOCKET_IO_PATHS = ['/wss/socket.io/', '/socket.io/', '/wss/socket.io', '/socket.io'];
 const SOCKET_IO_PATH_SET = new Set(SOCKET_IO_PATHS);
 
-/** Decide on a Socket.IO handshake request: null to accept, else why not. */
-export type HandshakeCheck = (req: IncomingMessage) => { reason: 'origin' | 'capacity'; message: string } | null;
-
-/** A socket that has not sent its namespace CONNECT within this is dropped (it holds no slot meanwhile). */
+/** A socket that has not sent its namespace CONNECT within this is dropped. */
 const CONNECT_TIMEOUT_MS = 10_000;
 const ENGINE_PING_TIMEOUT_MS = 20_000;
 
@@ -38,13 +36,18 @@ export class SocketIoFrontDoor {
   readonly io: IoServer;
   /** False once the gateway is shutting down. */
   private accepting = true;
+  /** Socket.IO connections open now (the rest of engine.io's clients are still handshaking). */
+  private attached = 0;
+  /** Each Engine.IO session's slot of its address (the per-address cap), held until it closes. */
+  private readonly admissions = new WeakMap<EngineSocket, Admission>();
 
   constructor(
     config: Config,
     private readonly lifecycle: ConnectionLifecycle,
     private readonly log: Logger,
     private readonly observer: GatewayObserver,
-    private readonly checkHandshake: HandshakeCheck,
+    /** The raw endpoint's policy: one origin rule, capacity and per-address count for both doors. */
+    private readonly policy: UpgradePolicy,
   ) {
     const allowed = config.limits.allowedOrigins;
     this.engine = new EngineServer({
@@ -56,14 +59,28 @@ export class SocketIoFrontDoor {
       cookie: false,
       // Pages of the PorticoEstate site are same-origin (proxied under /wss); other sites only
       // when WSS_ALLOWED_ORIGINS names them, and then with their cookies.
-      ...(allowed.length > 0 ? { cors: { origin: [...allowed], credentials: true } } : {}),
+      ...(allowed.length > 0 ? { cors: { origin: allowed.includes('*') ? true : [...allowed], credentials: true } } : {}),
+      // Every handshake (polling or websocket) passes the raw endpoint's upgrade policy.
       allowRequest: (req, callback) => {
-        const refusal = this.accepting ? this.checkHandshake(req) : { reason: 'capacity' as const, message: 'Server shutting down' };
-        if (refusal === null) return callback(null, true);
-        this.observer.connectionRefused(refusal.reason);
-        this.log.info({ status: 403, reason: refusal.reason, transport: 'socketio' }, 'upgrade refused');
-        callback(refusal.message, false);
+        if (!this.accepting) {
+          this.observer.connectionRefused('capacity');
+          return callback('Server shutting down', false);
+        }
+        const decision = this.policy.decide(req);
+        if (decision.ok) callback(null, true);
+        else callback(decision.refusal.statusText, false);
       },
+    });
+    // The requests after the handshake (polling, the websocket upgrade) carry the session id;
+    // a page of another site must not use one either.
+    this.engine.use((req: IncomingMessage, _res: unknown, next: (err?: Error) => void) => {
+      if (this.policy.foreignOrigin(req)) next(new Error('origin refused'));
+      else next();
+    });
+    this.engine.on('connection', (socket: EngineSocket) => {
+      const admission = this.policy.admit(this.policy.proxies.describe(socket.request).clientAddress);
+      this.admissions.set(socket, admission);
+      socket.once('close', admission.release);
     });
     this.io = new IoServer({ serveClient: false, connectTimeout: CONNECT_TIMEOUT_MS });
     this.io.bind(this.engine);
@@ -111,17 +128,17 @@ export class SocketIoFrontDoor {
     this.engine.close();
   }
 
+  /** Engine.IO sessions not (yet) Socket.IO connections: they count against the capacity. */
+  get handshaking(): number {
+    return Math.max(0, this.engine.clientsCount - this.attached);
+  }
+
   private accept(socket: Socket): void {
     const { identity } = socket.data as SocketData;
     (socket.data as Partial<SocketData>).identity = undefined; // not kept for the connection's life
-    // Socket.IO has already sent the CONNECT reply; a connection the server cannot take any
-    // more (capacity reached while PorticoEstate was asked) is turned away now.
-    if (!this.lifecycle.hasRoom()) {
-      this.observer.connectionRefused('capacity');
-      socket.disconnect(true);
-      return;
-    }
-    const conn = new SocketIoConnection(socket, socket.handshake.address, this.lifecycle.connectionOptions);
+    const address = this.admissions.get(socket.conn)?.clientAddress ?? socket.handshake.address;
+    const conn = new SocketIoConnection(socket, address, this.lifecycle.connectionOptions);
+    this.attached += 1;
     // Bytes of the client's packets since its last `message`, for the inbound byte metric.
     let inboundBytes = 0;
     socket.conn.on('data', (data: string | Buffer) => { inboundBytes += data.length; });
@@ -131,7 +148,10 @@ export class SocketIoFrontDoor {
       inboundBytes = 0;
       this.lifecycle.received(conn, bytes, () => message);
     });
-    socket.on('disconnect', (reason) => this.lifecycle.closed(conn, conn.closedWith ?? closeCode(reason)));
+    socket.on('disconnect', (reason) => {
+      this.attached -= 1;
+      this.lifecycle.closed(conn, conn.closedWith ?? closeCode(reason));
+    });
     this.lifecycle.opened(conn, identity);
   }
 }
