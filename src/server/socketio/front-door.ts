@@ -18,7 +18,7 @@ import type { Connection } from '../connection.js';
 import type { ConnectionLifecycle } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import type { GatewayObserver } from '../observer.js';
-import type { Admission, UpgradePolicy } from '../policy/upgrade-policy.js';
+import { REFUSALS, type Admission, type UpgradePolicy } from '../policy/upgrade-policy.js';
 import { SocketIoConnection } from './connection.js';
 
 /** Where the Next.js client connects (`path: '/wss/socket.io'`), and the same without the proxy prefix. */
@@ -73,9 +73,10 @@ export class SocketIoFrontDoor {
     });
     // The requests after the handshake (polling, the websocket upgrade) carry the session id;
     // a page of another site must not use one either.
-    this.engine.use((req: IncomingMessage, _res: unknown, next: (err?: Error) => void) => {
-      if (this.policy.foreignOrigin(req)) next(new Error('origin refused'));
-      else next();
+    this.engine.use((req: IncomingMessage & { _query?: { sid?: string } }, _res: unknown, next: (err?: Error) => void) => {
+      if (req._query?.sid === undefined || !this.policy.foreignOrigin(req)) return next();
+      this.policy.refused(REFUSALS.origin, req);
+      next(new Error('origin refused')); // engine.io answers 400
     });
     this.engine.on('connection', (socket: EngineSocket) => {
       const admission = this.policy.admit(this.policy.proxies.describe(socket.request).clientAddress);
