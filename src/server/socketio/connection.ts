@@ -21,7 +21,7 @@ import { reconnectRequired } from '../messages.js';
 import { messageEvent, socketIoPacket } from './packet.js';
 
 /** What of engine.io's websocket transport we use: its `ws` socket and the TCP socket under it. */
-type WsTransport = { name: string; writable: boolean; socket?: { bufferedAmount?: number; _socket?: Duplex } };
+type WsTransport = { name: string; socket?: { bufferedAmount?: number; _socket?: Duplex } };
 /** Engine.IO's queue of packets not yet handed to the transport (private in its types). */
 type EngineQueue = { writeBuffer: unknown[] };
 
@@ -60,14 +60,14 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
   sendPrepared(prepared: PreparedFrame): boolean {
     if (!this.isOpen) return false;
     const packet = (prepared.socketIo ??= socketIoPacket(prepared.text));
-    if (this.directNow()) return this.queueDirect(packet.frame, true);
+    if (this.directNow()) return this.queueDirect(packet.frame);
     return this.write(packet.data, packet.options);
   }
 
   sendFrame(frame: string): boolean {
     if (!this.isOpen) return false;
     const event = messageEvent(frame);
-    if (this.directNow()) return this.queueDirect(encodeTextFrame(`4${event}`), false);
+    if (this.directNow()) return this.queueDirect(encodeTextFrame(`4${event}`));
     return this.write(event, undefined);
   }
 
@@ -89,22 +89,28 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
     if (transport.name === 'websocket') this.direct = transport.socket?._socket ?? null;
   }
 
-  /** Whether the next frame may go the direct way without overtaking anything of ours. */
+  /**
+   * Whether the next frame may go the direct way without overtaking anything of ours: Engine.IO
+   * writes what it hands to `ws` to the TCP socket at once, so only its own queue can be behind.
+   */
   private directNow(): boolean {
     if (this.direct === null) return false;
-    return this.pending !== null || ((this.engine as unknown as EngineQueue).writeBuffer.length === 0 && this.transport.writable);
+    return this.pending !== null || (this.engine as unknown as EngineQueue).writeBuffer.length === 0;
   }
 
-  /** Queue `frame` (a broadcast shared with other recipients, or a reply) on the direct way. */
-  private queueDirect(frame: Buffer, shared: boolean): boolean {
+  /**
+   * Queue `frame` (a broadcast shared with other recipients, or a reply) on the direct way:
+   * everything of one turn (a greeting's messages, a burst of broadcasts) leaves in one write.
+   */
+  private queueDirect(frame: Buffer): boolean {
     const pending = this.pending;
     if (this.bufferedBytes > this.opts.maxBufferedBytes) {
       this.opts.onOverflow(this);
       return false;
     }
-    if (pending !== null) this.pending = pending.append(frame);
-    else if (!shared) this.direct!.write(frame); // a reply with nothing pending goes at once
-    else {
+    if (pending !== null) {
+      this.pending = pending.append(frame);
+    } else {
       this.pending = this.outbox.start.append(frame);
       this.outbox.enqueue(this);
     }
