@@ -4,10 +4,7 @@
  * (path /wss/socket.io, `message` events both ways), with the transports a test picks.
  */
 import { io, type Socket } from 'socket.io-client';
-import { quietWindow } from './wait.js';
-import type { Msg } from './ws-client.js';
-
-const DEADLINE_MS = 10_000;
+import { DEADLINE_MS, MessageRecorder, type Msg } from './recorder.js';
 
 export type SioTransports = Array<'polling' | 'websocket'>;
 
@@ -21,18 +18,16 @@ export interface SioConnectOptions {
   until?: string | null;
 }
 
-export class SioTestClient {
-  readonly messages: Msg[] = [];
-  /** Every message received, never spliced (for counting copies). */
+export class SioTestClient extends MessageRecorder {
+  /** Every message received, in order, never taken by `next`. */
   readonly all: Msg[] = [];
   disconnectReason: string | null = null;
-  private waiters: Array<() => void> = [];
 
   private constructor(readonly socket: Socket) {
+    super();
     socket.on('message', (m: Msg) => {
-      this.messages.push(m);
       this.all.push(m);
-      this.wake();
+      this.record(m);
     });
     socket.on('disconnect', (reason) => {
       this.disconnectReason = reason;
@@ -74,53 +69,18 @@ export class SioTestClient {
     this.socket.emit('message', message);
   }
 
-  async next(predicate: (m: Msg) => boolean, timeoutMs = DEADLINE_MS): Promise<Msg> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.messages.findIndex(predicate);
-      if (index >= 0) return this.messages.splice(index, 1)[0]!;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for a Socket.IO message; got ${JSON.stringify(this.messages.slice(-5))}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(timer); resolve(); });
-      });
-    }
-  }
-
-  ofType(type: string, timeoutMs?: number): Promise<Msg> {
-    return this.next((m) => m.type === type, timeoutMs);
-  }
-
-  /** True if no matching message arrived within a short "nothing else arrived" window. */
-  async expectNone(predicate: (m: Msg) => boolean, ms = 300): Promise<boolean> {
-    await quietWindow(ms);
-    return !this.messages.some(predicate);
-  }
-
-  count(predicate: (m: Msg) => boolean): number {
-    return this.all.filter(predicate).length;
-  }
-
   /** Wait until the server disconnected this client; resolves with Socket.IO's reason. */
   async waitDisconnected(timeoutMs = DEADLINE_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (this.disconnectReason === null) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('not disconnected in time');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(timer); resolve(); });
-      });
+      await this.changed(left);
     }
     return this.disconnectReason;
   }
 
   close(): void {
     this.socket.close();
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
   }
 }

@@ -12,7 +12,8 @@ import { rawPublisher, startRedisGateway, type RedisTestGateway } from '../helpe
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { TEST_USER_ROOM_KEY, startPorticoAuthServer, type PorticoAuthServer } from '../helpers/portico-auth.js';
 import { SioTestClient, type SioTransports } from '../helpers/sio-client.js';
-import { TestClient, type Msg } from '../helpers/ws-client.js';
+import type { MessageRecorder } from '../helpers/recorder.js';
+import { TestClient } from '../helpers/ws-client.js';
 
 const SSN_X = '01017012345';
 
@@ -23,8 +24,6 @@ let B: RedisTestGateway;
 let php: Redis;
 const clients: Array<{ close(): void }> = [];
 
-/** Anything that records messages: both test clients. */
-interface Recorder { next(p: (m: Msg) => boolean, timeoutMs?: number): Promise<Msg>; count(p: (m: Msg) => boolean): number }
 
 async function sio(gw: RedisTestGateway, transports: SioTransports, session?: string): Promise<SioTestClient> {
   const c = await SioTestClient.connect(gw.httpUrl, { transports, cookie: session ? `bookingfrontendsession=${session}` : undefined });
@@ -39,7 +38,7 @@ async function raw(gw: RedisTestGateway, session?: string): Promise<TestClient> 
 }
 
 /** Every client in `all` sees `marker`; by then each of `recipients` had `text` exactly once, the others never. */
-async function expectExactlyOnce(recipients: Recorder[], all: Recorder[], text: string, marker: string): Promise<void> {
+async function expectExactlyOnce(recipients: MessageRecorder[], all: MessageRecorder[], text: string, marker: string): Promise<void> {
   for (const c of all) {
     await c.next((m) => m.message === marker || m.notification?.message === marker, 10_000);
     const got = c.count((m) => m.message === text || m.notification?.message === text);
@@ -68,7 +67,7 @@ after(async () => {
 
 describe('two instances, Socket.IO and raw clients', () => {
   test('a PHP notification on Redis reaches every client on both instances exactly once', async () => {
-    const all: Recorder[] = [await sio(A, ['polling', 'websocket']), await sio(B, ['polling']), await raw(A), await raw(B)];
+    const all: MessageRecorder[] = [await sio(A, ['polling', 'websocket']), await sio(B, ['polling']), await raw(A), await raw(B)];
     await php.publish('notifications', JSON.stringify({ type: 'notification', message: 'to everyone' }));
     await php.publish('notifications', JSON.stringify({ type: 'notification', message: 'marker-all' }));
     await expectExactlyOnce(all, all, 'to everyone', 'marker-all');
