@@ -184,3 +184,22 @@ describe('client claims and shutdown', () => {
     await closing;
   });
 });
+
+describe('limits apply to Socket.IO connections', () => {
+  test('a burst beyond the rate limit gets RATE_LIMITED; an oversized message closes the connection', async () => {
+    const own = await startTestGateway({ limits: { maxMessageBytes: 4096, ratePerSecond: 1, rateBurst: 3, rateCloseAfter: 1000 } });
+    try {
+      const c = await SioTestClient.connect(own.httpUrl, { transports: ['websocket'] });
+      for (let i = 0; i < 6; i++) c.send({ type: 'ping', id: `burst-${i}` });
+      assert.equal((await c.next((m) => m.type === 'error')).code, 'RATE_LIMITED');
+      assert.ok(c.count((m) => m.type === 'pong') <= 3, 'at most the burst was served');
+
+      const big = await SioTestClient.connect(own.httpUrl, { transports: ['websocket'] });
+      big.send({ type: 'chat', message: 'x'.repeat(8192) });
+      assert.equal(await big.waitDisconnected(), 'transport close');
+      await waitFor(() => own.gateway.connections.size === 1, 'the oversized sender gone, the other kept');
+    } finally {
+      await own.close();
+    }
+  });
+});
