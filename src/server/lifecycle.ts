@@ -3,6 +3,7 @@
  * Socket.IO): registration, greeting, messages in (rate limit, dispatch, metrics), close.
  * Front doors only turn their transport's events into these calls.
  */
+import type { IncomingMessage } from 'node:http';
 import { CLOSE_CODES, ERROR_CODES } from '../protocol/constants.js';
 import { maskSessionId } from '../protocol/room-ids.js';
 import type { Config } from './config/index.js';
@@ -41,7 +42,7 @@ export class ConnectionLifecycle {
   }
 
   /** Settle who a handshake is from, holding a capacity slot while PorticoEstate is asked. */
-  async identify(req: Parameters<HandlerContext['identity']['forUpgrade']>[0]): Promise<UpgradeIdentity> {
+  async identify(req: IncomingMessage): Promise<UpgradeIdentity> {
     this.upgrading += 1;
     try {
       return await this.ctx.identity.forUpgrade(req);

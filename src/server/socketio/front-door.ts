@@ -30,6 +30,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const ENGINE_PING_TIMEOUT_MS = 20_000;
 
 interface SocketData { identity: UpgradeIdentity }
+/** Engine.IO's sessions by id (protected in its types). */
+type EngineClients = { clients: Record<string, EngineSocket> };
 
 export class SocketIoFrontDoor {
   readonly engine: EngineServer;
@@ -38,6 +40,7 @@ export class SocketIoFrontDoor {
   private accepting = true;
   /** Socket.IO connections open now (the rest of engine.io's clients are still handshaking). */
   private attached = 0;
+  private readonly attachedSockets = new WeakSet<EngineSocket>();
   /** Each Engine.IO session's slot of its address (the per-address cap), held until it closes. */
   private readonly admissions = new WeakMap<EngineSocket, Admission>();
 
@@ -120,6 +123,8 @@ export class SocketIoFrontDoor {
   async drain(connections: Iterable<Connection>, timeoutMs: number): Promise<void> {
     this.accepting = false;
     for (const conn of connections) if (conn instanceof SocketIoConnection) conn.close(CLOSE_CODES.GOING_AWAY);
+    // Sessions still handshaking have nothing to be told.
+    for (const socket of Object.values((this.engine as unknown as EngineClients).clients)) if (!this.attachedSockets.has(socket)) socket.close(true);
     const deadline = Date.now() + timeoutMs;
     while (this.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
@@ -140,6 +145,7 @@ export class SocketIoFrontDoor {
     const address = this.admissions.get(socket.conn)?.clientAddress ?? socket.handshake.address;
     const conn = new SocketIoConnection(socket, address, this.lifecycle.connectionOptions);
     this.attached += 1;
+    this.attachedSockets.add(socket.conn);
     // Bytes of the client's packets since its last `message`, for the inbound byte metric.
     let inboundBytes = 0;
     socket.conn.on('data', (data: string | Buffer) => { inboundBytes += data.length; });
