@@ -101,7 +101,7 @@ export class SocketIoFrontDoor {
     this.io.on('connection', (socket) => this.accept(socket));
   }
 
-  /** Whether `pathname` is the Socket.IO endpoint's. */
+  /** Whether the request is for the Socket.IO endpoint. */
   handles(req: IncomingMessage): boolean {
     return SOCKET_IO_PATH_SET.has((req.url ?? '/').split('?')[0] ?? '/');
   }
