@@ -2,6 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { ConnectResult, FlowResult, TargetSpec } from './loadgen.js';
+import type { StormResult } from './storm-pool.js';
 import { ROOT } from './server-process.js';
 
 export class LoadGenClient {
@@ -55,6 +56,16 @@ export class LoadGenClient {
   targeted(args: { durationMs: number; window: number; timeoutMs: number }) { return this.call<FlowResult>('targeted', args); }
   rate(args: { perSecond: number; durationMs: number; timeoutMs: number }) { return this.call<FlowResult>('rate', args); }
   status() { return this.call<{ live: number; dropped: number }>('status'); }
+  stormConnect(args: { port: number; witnessPort: number; count: number; concurrency: number; timeoutMs: number; runTag: string }) {
+    return this.call<{ opened: number; failures: string[] }>('stormConnect', args);
+  }
+  stormPrime(args: { timeoutMs: number }) { return this.call<{ primed: number }>('stormPrime', args); }
+  stormWaitClosed(args: { timeoutMs: number }) { return this.call<{ closed: number }>('stormWaitClosed', args); }
+  stormMiss(args: { broadcasts: number; perSession: number; timeoutMs: number; redisPort: number; burst?: boolean }) {
+    return this.call<{ witnessSeen: boolean; historyComplete: boolean; publishSeconds: number }>('stormMiss', args);
+  }
+  stormReconnect(args: { port: number; concurrency: number; timeoutMs: number }) { return this.call<StormResult>('stormReconnect', args); }
+  stormClose() { return this.call<void>('stormClose'); }
 
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;

@@ -9,6 +9,7 @@ import { Histogram, type LatencySummary } from './lib/histogram.js';
 import { LiteSocket, type Dialect, type FrameSink } from './lib/lite-ws.js';
 import { benchSessionId, broadcastPayload, readBench, sessionPayload } from './lib/payload.js';
 import { RespPublisher } from './lib/resp-publisher.js';
+import { StormPool } from './storm-pool.js';
 
 export interface TargetSpec { port: number; path: string; dialect: Dialect; redisPort: number; runTag: string }
 export interface ConnectResult { opened: number; failed: number; seconds: number; perSecond: number; failures: string[]; cpu: number }
@@ -238,6 +239,12 @@ class LoadGenerator implements FrameSink {
     }
   }
 
+  /** The publisher set up by `init`. */
+  pub(): RespPublisher {
+    if (!this.publisher) throw new Error('loadgen: init first');
+    return this.publisher;
+  }
+
   private need(): TargetSpec {
     if (!this.target) throw new Error('loadgen: init first');
     return this.target;
@@ -252,6 +259,7 @@ function cpuPercent(cpu0: NodeJS.CpuUsage, t0: number): number {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 const gen = new LoadGenerator();
+const storm = new StormPool(() => gen.pub());
 type Command = { id: number; cmd: string; args?: any };
 const handlers: Record<string, (args: any) => unknown> = {
   init: (a) => gen.init(a),
@@ -261,6 +269,12 @@ const handlers: Record<string, (args: any) => unknown> = {
   targeted: (a) => gen.targeted(a),
   rate: (a) => gen.rate(a),
   status: () => ({ live: gen.live(), dropped: gen.dropped }),
+  stormConnect: (a) => storm.connect(a),
+  stormPrime: (a) => storm.prime(a),
+  stormWaitClosed: (a) => storm.waitClosed(a),
+  stormMiss: (a) => storm.miss(a),
+  stormReconnect: (a) => storm.reconnect(a),
+  stormClose: () => storm.closeAll(),
 };
 
 process.on('message', (m: Command) => {

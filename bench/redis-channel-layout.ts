@@ -15,7 +15,7 @@
  *   node --import tsx bench/redis-channel-layout.ts [instances=4] [rooms=4000] [messages=40000]
  */
 import { Redis } from 'ioredis';
-import { decodeEnvelope, encodeEnvelope } from '../src/server/bus/codec.js';
+import { decodeEnvelope, encodeEnvelope } from '../src/server/broker/codec.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';
 
 const [INSTANCES = 4, ROOMS = 4000, MESSAGES = 40_000] = process.argv.slice(2).map(Number);
@@ -60,8 +60,8 @@ async function run(layout: 'cluster' | 'per-room', port: number): Promise<Result
     inst.sub.on('message', (_channel: string, text: string) => {
       inst.received += 1;
       const decoded = decodeEnvelope(text);
-      if (decoded && decoded.envelope.origin !== inst.id) {
-        const t = decoded.envelope.target;
+      if (decoded && decoded.publication.origin !== inst.id) {
+        const t = decoded.publication.target;
         if (t.kind === 'all' || inst.rooms.has(t.roomId)) inst.delivered += 1;
       }
       if (inst.received === inst.expected && ++complete === INSTANCES) done();
@@ -90,7 +90,7 @@ async function run(layout: 'cluster' | 'per-room', port: number): Promise<Result
       const origin = instances[j % INSTANCES]!;
       const envelope = { origin: origin.id, target: room === null ? { kind: 'all' as const } : { kind: 'room' as const, roomId: room }, frame };
       const channel = layout === 'cluster' ? `${prefix}bus` : room === null ? `${prefix}all` : `${prefix}room:${room}`;
-      batch.push(origin.pub.publish(channel, encodeEnvelope(envelope, 'bench')));
+      batch.push(origin.pub.publish(channel, encodeEnvelope(envelope, { nonce: 'bench', seq: j, deliveredAtOrigin: false })));
     }
     await Promise.all(batch);
   }

@@ -22,12 +22,15 @@ export interface ServerSpec {
   dialect: 'ws' | 'socketio';
 }
 
-export interface ProbeStats { memory: NodeJS.MemoryUsage; cpu: NodeJS.CpuUsage }
+/** `loop`: event-loop delay since the previous request that reset it (monitorEventLoopDelay, 10 ms resolution). */
+export interface ProbeStats { memory: NodeJS.MemoryUsage; cpu: NodeJS.CpuUsage; loop: { meanMs: number; p99Ms: number; maxMs: number } }
 
 export interface ServerProcess {
   pid: number;
-  stats(gc: boolean): Promise<ProbeStats>;
+  stats(gc: boolean, resetLag?: boolean): Promise<ProbeStats>;
   stop(): Promise<void>;
+  /** SIGKILL, as a crashing instance; resolves once it exited. */
+  kill(): Promise<void>;
   stderrTail(): string;
 }
 
@@ -91,12 +94,19 @@ export async function startServer(spec: ServerSpec, opts: { port: number; redisP
   return {
     pid: child.pid!,
     stderrTail: () => stderr,
-    stats: (gc) => new Promise((resolve, reject) => {
+    stats: (gc, resetLag = false) => new Promise((resolve, reject) => {
       const id = nextId++;
       const timer = setTimeout(() => { waiting.delete(id); reject(new Error(`${spec.name}: stats probe timed out`)); }, 30_000);
       waiting.set(id, (s) => { clearTimeout(timer); resolve(s); });
-      child.send({ probe: 'stats', id, gc });
+      child.send({ probe: 'stats', id, gc, resetLag });
     }),
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      // The pid is the taskset/bash wrapper's, which exec'd node: the same process.
+      process.kill(child.pid!, 'SIGKILL');
+      await exited;
+    },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -21,9 +21,13 @@ const SIO_CONNECT = maskedText('40');
 const SIO_PONG = maskedText('3');
 
 /** A client text frame with a zero mask key (valid framing; the payload stays as is). */
-function maskedText(text: string): Buffer {
+export function maskedText(text: string): Buffer {
   const payload = Buffer.from(text);
-  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+  const n = payload.length;
+  const head = n < 126 ? Buffer.from([0x81, 0x80 | n])
+    : n < 65_536 ? Buffer.from([0x81, 0x80 | 126, n >> 8, n & 0xff])
+    : Buffer.from([0x81, 0x80 | 127, 0, 0, 0, 0, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+  return Buffer.concat([head, Buffer.from([0, 0, 0, 0]), payload]);
 }
 
 function maskedControl(opcode: number, payload: Buffer): Buffer {
@@ -37,6 +41,8 @@ export class LiteSocket {
   closed = false;
   private rest: Buffer | null = null;
   onReady: (() => void) | null = null;
+  /** Called once the server accepted the upgrade (the browser's `onopen`). */
+  onUpgraded: (() => void) | null = null;
 
   constructor(readonly socket: net.Socket, readonly dialect: Dialect, readonly index: number, private readonly sink: FrameSink) {}
 
@@ -54,6 +60,11 @@ export class LiteSocket {
     socket.on('error', (err) => conn.fail(err.message));
     socket.on('close', () => conn.fail('closed'));
     return conn;
+  }
+
+  /** Send a text frame (e.g. `recover`). */
+  send(text: string): void {
+    if (!this.closed) this.socket.write(maskedText(text));
   }
 
   close(): void {
@@ -85,6 +96,7 @@ export class LiteSocket {
       const status = buf.toString('latin1', 0, buf.indexOf('\r\n'));
       if (!status.startsWith('HTTP/1.1 101')) return this.fail(`upgrade refused: ${status}`);
       this.upgraded = true;
+      this.onUpgraded?.();
       buf = buf.subarray(end + 4);
     }
     const len = buf.length;

@@ -38,20 +38,43 @@ export class RespPublisher {
   }
 
   /** How many subscribers `channel` has right now (PUBSUB NUMSUB), for readiness checks. */
-  numsub(channel: string): Promise<number> {
+  async numsub(channel: string): Promise<number> {
+    return Number(await this.probe(['PUBSUB', 'NUMSUB', channel], (text) => /:(\d+)\r\n$/.exec(text)?.[1]));
+  }
+
+  /** `INFO <section>` as text. */
+  info(section: string): Promise<string> {
+    return this.probe(['INFO', section], (text) => {
+      const m = /^\$(\d+)\r\n/.exec(text);
+      return m && text.length >= m[0].length + Number(m[1]) + 2 ? text.slice(m[0].length, m[0].length + Number(m[1])) : undefined;
+    });
+  }
+
+  /** One command on a connection of its own (the publishing one stays pipelined); `complete` returns the answer once the reply is whole. */
+  private probe(args: string[], complete: (text: string) => string | undefined): Promise<string> {
     return new Promise((resolve, reject) => {
       const probe = net.connect(this.socket.remotePort!, this.socket.remoteAddress!);
       let text = '';
-      const timer = setTimeout(() => { probe.destroy(); reject(new Error('PUBSUB NUMSUB timed out')); }, 3000);
+      const timer = setTimeout(() => { probe.destroy(); reject(new Error(`${args[0]} timed out`)); }, 5000);
       probe.setEncoding('latin1');
       probe.on('error', (err) => { clearTimeout(timer); reject(err); });
       probe.on('data', (chunk: string) => {
         text += chunk;
-        const m = /:(\d+)\r\n$/.exec(text);
-        if (m) { clearTimeout(timer); probe.destroy(); resolve(Number(m[1])); }
+        const answer = complete(text);
+        if (answer === undefined) return;
+        clearTimeout(timer);
+        probe.destroy();
+        resolve(answer);
       });
-      probe.write(`*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n$${channel.length}\r\n${channel}\r\n`);
+      probe.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
     });
+  }
+
+  /** Redis's own CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys, main thread and children). */
+  async redisCpuSeconds(): Promise<number> {
+    const text = await this.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
+    return field('used_cpu_user') + field('used_cpu_sys');
   }
 
   close(): void {

@@ -3,6 +3,7 @@
  * lives for the page's whole life: when the connection drops it reconnects with capped, jittered
  * exponential backoff (at once when the browser comes back online) and restores what the page had
  * set (session id, user id, entity subscriptions). Every timer it starts is cleared by `close()`.
+ * After a reconnect it asks for the stream messages it missed (`recover`, see streams.ts).
  *
  *   connecting ──open──▶ open ──lost──▶ reconnecting ──timer/online──▶ connecting
  *        │                 │                  │
@@ -11,11 +12,12 @@
 import { backoffDelay } from '../protocol/backoff.js';
 import { CLOSE_CODES } from '../protocol/constants.js';
 import { isServerOnlyType } from '../protocol/message-types.js';
-import { entityRoomId } from '../protocol/room-ids.js';
+import { ENTITY_ROOM_PREFIX, entityRoomId, SESSION_ROOM_PREFIX } from '../protocol/room-ids.js';
 import type { JsonObject, PartialApplicationsData } from '../protocol/types.js';
 import type { ClientEnvironment, SocketLike, StatusView, TimerHandle } from './environment.js';
 import { EVENT_PREFIX, type ClientEventMap, type ClientEventName } from './events.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import { StreamPositions, streamPositionOf, type RecoveryOutcome, type StreamPosition } from './streams.js';
 
 /** Fine-grained state (addition); `getStatus()` keeps the original four values. */
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
@@ -53,6 +55,14 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The session room a `session_update_confirmation` names: `roomId`, else the one session stream among its `stream_positions`. */
+function sessionRoomOf(reply: JsonObject): string | null {
+  if (typeof reply.roomId === 'string') return reply.roomId;
+  if (!isObject(reply.stream_positions)) return null;
+  const rooms = Object.keys(reply.stream_positions).filter((stream) => stream.startsWith(SESSION_ROOM_PREFIX));
+  return rooms.length === 1 ? rooms[0]! : null;
+}
+
 function stamp(): string {
   return new Date().toISOString();
 }
@@ -74,6 +84,12 @@ export class WebSocketClient {
   private userId: string | number | null = null;
   private sessionId: string | null = null;
   private readonly subscriptions = new Map<string, EntityRef>();
+  // Recovery: positions per stream, the session room the connection is in, whether a socket
+  // ever opened (only later opens are reconnects) and the deadline of an outstanding `recover`.
+  private readonly streams = new StreamPositions();
+  private sessionRoom: string | null = null;
+  private openedBefore = false;
+  private recoverTimer: TimerHandle | null = null;
 
   constructor(private readonly env: ClientEnvironment, url?: string | null, options: ClientOptions = {}) {
     this.options = resolveOptions(options);
@@ -120,6 +136,7 @@ export class WebSocketClient {
     const previous = this.state;
     this.clearReconnect();
     this.stopConnectionTimers();
+    this.streams.abort();
     this.removeOnline?.();
     this.removeOnline = null;
     this.rejectPending('WebSocket client closed');
@@ -160,12 +177,16 @@ export class WebSocketClient {
 
   /** Leave an entity room and stop restoring it. */
   unsubscribe(entityType: string, entityId: string | number): boolean {
-    this.subscriptions.delete(entityRoomId(entityType, entityId));
+    const roomId = entityRoomId(entityType, entityId);
+    this.subscriptions.delete(roomId);
+    this.streams.forget(roomId);
     return this.write({ type: 'unsubscribe', entityType, entityId, timestamp: stamp() });
   }
 
   /** Send `update_session` now if connected (true) and remember it for every reconnect. */
   updateSession(sessionId: string): boolean {
+    // Another session means another session room, known again once the server names it.
+    if (sessionId !== this.sessionId) this.sessionRoom = null;
     this.sessionId = sessionId;
     return this.write({ type: 'update_session', sessionId, timestamp: stamp() });
   }
@@ -189,6 +210,11 @@ export class WebSocketClient {
     return [...this.subscriptions.values()];
   }
 
+  /** The last position seen per stream (`broadcast`, room ids), the base of the next `recover`. */
+  getStreamPositions(): Record<string, StreamPosition> {
+    return this.streams.snapshot();
+  }
+
   // ---- connection life --------------------------------------------------------------------
 
   private open(): void {
@@ -205,9 +231,11 @@ export class WebSocketClient {
     this.setState('open');
     this.pingTimer = this.env.setInterval(() => this.write({ type: 'ping', timestamp: stamp() }), this.options.pingIntervalMs);
     this.restore();
+    if (this.openedBefore) this.recover();
+    this.openedBefore = true;
   }
 
-  /** Replay what the page set; the server processes frames in order, so the session comes first. */
+  /** Replay what the page set; the server processes frames in order, so the session comes first and `recover` last. */
   private restore(): void {
     if (this.sessionId !== null) this.write({ type: 'update_session', sessionId: this.sessionId, timestamp: stamp() });
     for (const ref of this.subscriptions.values()) {
@@ -228,10 +256,43 @@ export class WebSocketClient {
     }
   }
 
+  /** Ask for what was missed in every stream the connection is back in (its rooms were restored just before). */
+  private recover(): void {
+    const streams = this.streams.beginRecovery((stream) => this.isRejoined(stream));
+    this.write({ type: 'recover', streams });
+    this.recoverTimer = this.env.setTimeout(() => {
+      this.recoverTimer = null;
+      this.debug('No recovery_result in time; the page must resync');
+      this.endRecovery(this.streams.giveUp());
+    }, this.options.recoverTimeoutMs);
+  }
+
+  /** Entity rooms only while subscribed, session rooms only the current one, other streams always. */
+  private isRejoined(stream: string): boolean {
+    if (stream.startsWith(ENTITY_ROOM_PREFIX)) return this.subscriptions.has(stream);
+    if (stream.startsWith(SESSION_ROOM_PREFIX)) return stream === this.sessionRoom;
+    return true;
+  }
+
+  private handleRecoveryResult(result: JsonObject): void {
+    if (!this.streams.isRecovering) return;
+    if (this.recoverTimer !== null) this.env.clearTimeout(this.recoverTimer);
+    this.recoverTimer = null;
+    this.endRecovery(this.streams.finish(result));
+  }
+
+  private endRecovery(outcome: RecoveryOutcome): void {
+    for (const message of outcome.release) this.dispatch(message);
+    this.debug('Recovery:', outcome.detail, outcome.lost);
+    this.emit('recovered', outcome.detail);
+    if (!outcome.detail.recovered) this.emit('resync', { ...outcome.detail, streams: outcome.lost });
+  }
+
   private handleClose(event: { code: number; reason: string; wasClean: boolean }): void {
     const previous = this.state;
     this.socket = null;
     this.stopConnectionTimers();
+    this.streams.abort();
     this.rejectPending('WebSocket connection closed');
     this.debug('WebSocket connection closed', event.code, event.reason);
     const userClosed = previous === 'closing' || previous === 'closed';
@@ -286,14 +347,26 @@ export class WebSocketClient {
       this.emit('raw', raw);
       return;
     }
+    const positioned = streamPositionOf(data);
+    if (positioned) {
+      const verdict = this.streams.accept(positioned);
+      if (verdict === 'duplicate') this.debug('Dropped a duplicate:', positioned.stream, positioned.offset);
+      if (verdict !== 'deliver') return;
+      if (positioned.stream.startsWith(SESSION_ROOM_PREFIX)) this.sessionRoom = positioned.stream;
+    }
+    this.dispatch(data);
+  }
+
+  private dispatch(data: JsonObject): void {
     this.debug('Message received:', data);
     this.emit('receive', data);
     // Relayed client messages carry source "client"; one posing as a server message (a forged
-    // push, greeting or ping) is not acted on. Current gateways refuse them; older ones relayed them.
-    if (data.source === 'client' && isServerOnlyType(data.type)) {
+    // push, greeting, ping or recovery answer) is not acted on. Current gateways refuse them; older ones relayed them.
+    if (data.source === 'client' && (isServerOnlyType(data.type) || data.type === 'recovery_result')) {
       this.debug('Ignored a server message type sent by another client:', data.type);
       return;
     }
+    this.streams.seed(data.stream_positions);
     switch (data.type) {
       case 'notification':
         return this.emit('notification', data);
@@ -315,7 +388,14 @@ export class WebSocketClient {
         return this.emit('user_info_updated', { userId: data.userId, success: data.success });
       case 'connection_success':
         this.attempt = 0;
+        // The cookie's session room; a page-set session (re-sent after this greeting) wins.
+        if (this.sessionId === null) this.sessionRoom = typeof data.roomId === 'string' ? data.roomId : null;
         return this.emit('connected', data);
+      case 'session_update_confirmation':
+        this.sessionRoom = sessionRoomOf(data) ?? this.sessionRoom;
+        return this.emit('message', data);
+      case 'recovery_result':
+        return this.handleRecoveryResult(data);
       default:
         return this.emit('message', data);
     }
@@ -372,8 +452,10 @@ export class WebSocketClient {
   private stopConnectionTimers(): void {
     if (this.pingTimer !== null) this.env.clearInterval(this.pingTimer);
     if (this.userIdTimer !== null) this.env.clearTimeout(this.userIdTimer);
+    if (this.recoverTimer !== null) this.env.clearTimeout(this.recoverTimer);
     this.pingTimer = null;
     this.userIdTimer = null;
+    this.recoverTimer = null;
   }
 
   private clearReconnect(): void {

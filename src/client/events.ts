@@ -1,8 +1,12 @@
 /**
  * The `portico:*` events the client dispatches on `window`. The first eleven are the original
- * client.js contract and carry exactly what it carried; `portico:disconnected` is an addition.
+ * client.js contract and carry exactly what it carried; `disconnected`, `recovered` and `resync`
+ * are additions.
  */
 import type { JsonObject, PartialApplicationsData } from '../protocol/types.js';
+import type { RecoveredDetail, ResyncDetail } from './streams.js';
+
+export type { RecoveredDetail, ResyncDetail } from './streams.js';
 
 /** `detail` of `portico:partial_applications`: the response's `data` plus `isServerPush`. */
 export type PartialApplicationsDetail = PartialApplicationsData & { isServerPush: boolean };
@@ -35,6 +39,14 @@ export interface PorticoEventMap {
   /** After `sendMessage()` sent a frame: the frame. */
   sent: JsonObject;
   disconnected: DisconnectedDetail;
+  /**
+   * After every reconnect, once the server answered `recover`: `recovered` is true when every
+   * stream message sent meanwhile has now been delivered, once and in order (they were dispatched
+   * before this event); `missed` is how many the server re-sent.
+   */
+  recovered: RecoveredDetail;
+  /** Right after `recovered` when it is false: some messages may be lost, reload the page's state. */
+  resync: ResyncDetail;
 }
 
 export type PorticoEventName = keyof PorticoEventMap;

@@ -11,7 +11,9 @@ export type { ClientOptions } from './options.js';
 export type { ClientEnvironment, SocketLike, StatusView } from './environment.js';
 export type {
   ClientEventMap, ClientEventName, ClientHookMap, DisconnectedDetail, PartialApplicationsDetail, PorticoEventMap, PorticoEventName,
+  RecoveredDetail, ResyncDetail,
 } from './events.js';
+export type { StreamPosition } from './streams.js';
 export type { PartialApplicationsData, JsonObject } from '../protocol/types.js';
 
 /**

@@ -16,6 +16,8 @@ export interface ClientOptions {
   detectUserId?: boolean;
   /** Reconnect when the connection drops. Default true. */
   reconnect?: boolean;
+  /** How long after a reconnect the answer to `recover` may take before the page is told to resync, ms. Default 10 000. */
+  recoverTimeoutMs?: number;
 }
 
 export type ResolvedOptions = Required<Omit<ClientOptions, 'backoff'>> & { backoff: BackoffOptions };
@@ -29,5 +31,6 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     userIdDelayMs: options.userIdDelayMs ?? 1000,
     detectUserId: options.detectUserId ?? true,
     reconnect: options.reconnect ?? true,
+    recoverTimeoutMs: options.recoverTimeoutMs ?? 10_000,
   };
 }

@@ -45,8 +45,12 @@ interface Stamped { timestamp: string }
 
 /** A room a connection is in, as PorticoEstate's NestJS gateway lists them (Socket.IO dialect). */
 export interface RoomInfo { id: string; size: number; type: 'session' | 'entity' | 'user' | 'other' }
+/** Where each named stream stands now (docs/protocol.md, "Recovery"), so a client can recover a stream it got nothing from yet. */
+export type StreamPositions = Record<string, { offset: number; epoch: string }>;
 export interface ConnectionSuccess extends Stamped {
   type: 'connection_success'; message: string; roomId: string | null;
+  /** With history on: `broadcast` and the session room. */
+  stream_positions?: StreamPositions;
   /** Socket.IO dialect only. */
   rooms?: RoomInfo[];
 }
@@ -58,6 +62,8 @@ export interface UserInfoUpdateConfirmation extends Stamped {
 export interface SessionUpdateConfirmation extends Stamped {
   type: 'session_update_confirmation'; success: true; message: string;
   action: 'none' | 'set' | 'updated'; wasRequired: boolean; sessionId: string;
+  /** With history on: the streams of the rooms the connection is in now. */
+  stream_positions?: StreamPositions;
   /** Socket.IO dialect only. */
   rooms?: RoomInfo[];
 }
@@ -73,6 +79,8 @@ export interface ReconnectRequired extends Stamped { type: 'reconnect_required';
 export interface SubscriptionConfirmation extends Stamped {
   type: 'subscription_confirmation'; entityType: string; entityId: string | number;
   status: 'subscribed' | 'unsubscribed'; roomId: string;
+  /** With history on, when subscribed: the entity room's stream. */
+  stream_positions?: StreamPositions;
 }
 export interface ErrorReply extends Stamped { type: 'error'; message: string; code: ErrorCode }
 export interface ServerPing extends Stamped { type: 'server_ping'; id: string }

@@ -16,6 +16,8 @@ const entityId = z.union([
 ]);
 const roomId = z.string().min(1).max(200);
 const optionalId = z.union([z.string().max(200), z.number()]).optional();
+/** A page is in a handful of streams (session, user, entities, broadcast); more is not a page. */
+export const MAX_RECOVER_STREAMS = 100;
 
 export const sessionIdSchema = z.string().regex(SESSION_ID_PATTERN);
 
@@ -39,6 +41,11 @@ export const clientSchemas = {
   room_ping_response: z.looseObject({ roomId, pingId: optionalId }),
   chat: z.looseObject({}),
   notification: z.looseObject({}),
+  /** docs/protocol.md, "Recovery": the last position the client saw per stream. */
+  recover: z.looseObject({
+    streams: z.record(roomId, z.object({ offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), epoch: z.string().max(100) }))
+      .refine((s) => Object.keys(s).length <= MAX_RECOVER_STREAMS, `at most ${MAX_RECOVER_STREAMS} streams`),
+  }),
 } as const;
 
 export type KnownClientType = keyof typeof clientSchemas;

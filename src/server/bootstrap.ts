@@ -1,5 +1,5 @@
 /**
- * Builds a gateway's real dependencies from the config: the bus (memory, or Redis when
+ * Builds a gateway's real dependencies from the config: the broker (memory, or Redis when
  * configured) and the data store (disabled, or PostgreSQL when configured).
  */
 import type { Config } from './config/index.js';
@@ -13,8 +13,8 @@ export async function buildDependencies(config: Config, log: Logger): Promise<Ga
   const deps: GatewayDeps = { log };
   if (config.metrics.enabled) deps.observer = createMetrics({ labels: { instance: config.instanceId } });
   if (config.redis.enabled) {
-    const { bus, ingressSources } = createRedisDependencies(config.redis, log, config.instanceId);
-    deps.bus = bus;
+    const { broker, ingressSources } = createRedisDependencies(config.redis, log, config.instanceId, config.delivery);
+    deps.broker = broker;
     deps.ingressSources = [...(deps.ingressSources ?? []), ...ingressSources];
   }
   if (config.database.enabled) deps.store = await createDatabaseStore(config.database, log);

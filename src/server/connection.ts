@@ -4,6 +4,7 @@
  * class; how bytes reach the client is the subclass's business (ws-connection.ts for the raw
  * WebSocket endpoint, socketio/connection.ts for Socket.IO).
  */
+import type { RecoveryGate } from './recovery/gate.js';
 import type { SessionType } from './session.js';
 import { NO_IDENTITIES, type Identities } from './identity/resolver.js';
 import { TokenBucket, type RateLimitOptions } from './rate-limit.js';
@@ -39,6 +40,10 @@ export abstract class Connection {
   alive = true;
   lastSeen = Date.now();
   readonly rate: TokenBucket;
+  /** Settles once the greeting and every frame received so far are handled (a `recover` waits for it). */
+  handled: Promise<void> = Promise.resolve();
+  /** Set while a `recover` of this connection holds or filters some streams' live publications. */
+  gate: RecoveryGate | null = null;
   /** Set once a close has started, so nothing else is written. */
   closing = false;
   abstract readonly dialect: Dialect;

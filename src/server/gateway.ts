@@ -5,8 +5,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CLOSE_CODES } from '../protocol/constants.js';
-import type { Bus, BusStatus } from './bus/bus.js';
-import { MemoryBus } from './bus/memory.js';
+import type { Broker, BrokerStatus, OutageStats } from './broker/broker.js';
+import { historySettings } from './broker/history-settings.js';
+import { MemoryBroker } from './broker/memory.js';
 import { identityEnabled, type Config } from './config/index.js';
 import type { Connection } from './connection.js';
 import { PartialApplicationsService } from './data/partial-applications.js';
@@ -29,6 +30,7 @@ import { Ingress } from './ingress/ingress.js';
 import { SpoolIngress, type SpoolStatus } from './ingress/spool.js';
 import { silentLogger, type Logger } from './log.js';
 import { noopObserver, type GatewayObserver } from './observer.js';
+import { Recovery } from './recovery/recovery.js';
 import { UpgradePolicy } from './policy/upgrade-policy.js';
 import { Relay } from './relay.js';
 import { RoomRegistry } from './rooms.js';
@@ -39,14 +41,14 @@ import { Transport } from './transport.js';
 
 export interface GatewayDeps {
   log?: Logger;
-  /** Defaults to the single-node memory bus. */
-  bus?: Bus;
+  /** Defaults to the single-node memory broker (history per WSS_HISTORY_SIZE/TTL). */
+  broker?: Broker;
   /** Defaults to no database ("Database not connected" replies). */
   store?: PartialApplicationsStore;
   observer?: GatewayObserver;
   /**
    * Ingress feeds besides the spool folder (the Redis legacy channels when Redis is configured).
-   * Started after the bus, closed before it. Defaults to none.
+   * Started after the broker, closed before it. Defaults to none.
    */
   ingressSources?: ExternalIngress[];
   /** Folder of the built browser client and test page (scripts/build-client.mjs). Defaults to this package's dist/client. */
@@ -58,7 +60,7 @@ export interface GatewayDeps {
 export interface HealthReport {
   status: 'ok' | 'degraded';
   clients: number;
-  redis: BusStatus;
+  redis: BrokerStatus;
   database: StoreStatus;
   uptime: number;
   instance: string;
@@ -66,6 +68,10 @@ export interface HealthReport {
   pid: number;
   rooms: Record<string, number>;
   spool: SpoolStatus | 'disabled';
+  /** Stream history for recovery on reconnect (WSS_HISTORY_SIZE > 0). */
+  history: 'enabled' | 'disabled';
+  /** Messages accepted while Redis was down: kept now for the other instances, dropped and replayed since start. */
+  outage: OutageStats;
   /** Identity source and its endpoint's state (`up` when nothing remote is asked). */
   identity: { mode: IdentityMode; state: CallbackState };
   /** Entity-room authorization endpoint: `off` while no entity type is checked. */
@@ -74,13 +80,14 @@ export interface HealthReport {
 
 export class Gateway {
   readonly log: Logger;
-  readonly bus: Bus;
+  readonly broker: Broker;
   readonly store: PartialApplicationsStore;
   readonly observer: GatewayObserver;
   readonly connections = new Set<Connection>();
   readonly rooms = new RoomRegistry();
   readonly relay: Relay;
   readonly partials: PartialApplicationsService;
+  readonly recovery: Recovery;
   readonly ingress: Ingress;
   readonly router = new HttpRouter();
   readonly server: http.Server;
@@ -101,7 +108,7 @@ export class Gateway {
 
   constructor(readonly config: Config, deps: GatewayDeps = {}) {
     this.log = deps.log ?? silentLogger();
-    this.bus = deps.bus ?? new MemoryBus();
+    this.broker = deps.broker ?? new MemoryBroker(config.instanceId, historySettings(config.delivery));
     this.store = deps.store ?? new DisabledStore();
     this.observer = deps.observer ?? noopObserver;
     this.ingressSources = deps.ingressSources ?? [];
@@ -111,19 +118,21 @@ export class Gateway {
     const resolver = deps.identity ?? createIdentityResolver(config.auth, this.log, (o) => this.observer.authCallback('identity', o));
     this.identity = new IdentityBinding(resolver, userRooms, this.rooms, this.log, config.auth.retryMs);
     this.subscribeAuth = new SubscribeAuthorization(config.auth, this.log, (o) => this.observer.authCallback('subscribe', o));
-    this.relay = new Relay(this.bus, config.instanceId, this.rooms, this.connections, (env, n) => this.observer.delivered(env, n));
+    this.relay = new Relay(this.broker, config.instanceId, this.rooms, this.connections, (p, n) => this.observer.delivered(p, n));
     this.partials = new PartialApplicationsService(this.store, this.log);
-    this.ingress = new Ingress(this.relay, this.rooms, this.partials, this.log, (channel, source) => this.observer.ingress(channel, source), {
+    this.recovery = new Recovery(this.broker, this.rooms, config.delivery.historySize, config.delivery.recoverConcurrency, this.log,
+      (recovered, missed) => this.observer.recovered?.(recovered, missed));
+    this.ingress = new Ingress(this.relay, this.rooms, this.partials, this.broker, this.log, (channel, source) => this.observer.ingress(channel, source), {
       // No identity source: nobody is in a user room, so user-targeted payloads are dropped, not routed.
       userRooms: identityConfigured ? userRooms : null,
       onDropped: (reason) => this.observer.undeliverable(reason),
     });
     this.spool = config.spool.enabled
-      ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o), () => this.bus.status === 'connected')
+      ? new SpoolIngress({ ...config.spool, instanceId: config.instanceId }, this.ingress, this.log, (o) => this.observer.spoolFile(o), () => this.broker.status === 'connected')
       : null;
 
     const ctx: HandlerContext = {
-      config, log: this.log, rooms: this.rooms, relay: this.relay, partials: this.partials,
+      config, log: this.log, rooms: this.rooms, relay: this.relay, partials: this.partials, recovery: this.recovery,
       identity: this.identity, subscribeAuth: this.subscribeAuth,
       setSession: (conn, sessionId, type) => {
         if (conn.sessionRoom) this.rooms.leave(conn, conn.sessionRoom);
@@ -151,13 +160,14 @@ export class Gateway {
     this.observer.attach?.({
       connections: () => this.connections.size,
       roomsByKind: () => this.rooms.countByKind(),
-      busStatus: () => this.bus.status,
+      busStatus: () => this.broker.status,
+      outage: () => this.broker.outage(),
     });
     for (const method of ['GET', 'POST', 'OPTIONS']) this.router.add(method, SOCKET_IO_PATHS, this.socketIo.handleRequest);
     if (config.metrics.enabled) registerMetricsRoute(this.router, this.observer);
     registerClientAssets(this.router, loadClientAssets(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log));
     registerHomePage(this.router, { packageDir: packageRoot(), metricsEnabled: config.metrics.enabled && this.observer.exposition !== undefined });
-    this.bus.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
+    this.broker.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
     this.server.on('upgrade', (req, socket, head) => {
       if (this.socketIo.handles(req)) this.socketIo.handleUpgrade(req, socket, head);
@@ -169,7 +179,7 @@ export class Gateway {
 
   /** Start every part and listen. Resolves with the bound address. */
   async start(): Promise<AddressInfo> {
-    await this.bus.start(this.relay.deliver);
+    await this.broker.start(this.relay.deliver, this.relay.hasMembers);
     await this.spool?.start();
     for (const source of this.ingressSources) await source.start(this.ingress);
     this.heartbeat.start();
@@ -196,7 +206,7 @@ export class Gateway {
   }
 
   health(): HealthReport {
-    const redis = this.bus.status;
+    const redis = this.broker.status;
     const database = this.store.status;
     const spool = this.spool?.status ?? 'disabled';
     const identity = { mode: this.identity.resolver.mode, state: this.identity.resolver.state };
@@ -213,6 +223,8 @@ export class Gateway {
       pid: process.pid,
       rooms: this.rooms.countByKind(),
       spool,
+      history: this.broker.historyEnabled ? 'enabled' : 'disabled',
+      outage: this.broker.outage(),
       identity,
       subscribeAuth,
     };
@@ -249,7 +261,7 @@ export class Gateway {
     this.server.closeAllConnections();
     await serverClosed;
     for (const source of this.ingressSources) await source.close();
-    await this.bus.close();
+    await this.broker.close();
     await this.store.close();
     this.log.info('stopped');
   }

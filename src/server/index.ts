@@ -3,8 +3,8 @@ export { createGateway, Gateway, type GatewayDeps, type HealthReport } from './g
 export { loadConfig, defaultConfig, describeConfig, ConfigError, type Config } from './config/index.js';
 export { createLogger, silentLogger, type Logger } from './log.js';
 export { buildDependencies } from './bootstrap.js';
-export type { Bus, BusEnvelope, BusStatus } from './bus/bus.js';
-export { MemoryBus } from './bus/memory.js';
+export type { Broker, BrokerStatus, Publication, PublishRequest, StreamPosition, HistoryRead } from './broker/broker.js';
+export { MemoryBroker } from './broker/memory.js';
 export type { PartialApplicationsStore, StoreStatus } from './data/store.js';
 export type { Identities, IdentityOutcome, IdentityRequest, IdentityResolver } from './identity/resolver.js';
 export { MemoryIdentityResolver } from './identity/memory.js';

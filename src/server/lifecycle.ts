@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { CLOSE_CODES, ERROR_CODES } from '../protocol/constants.js';
+import { BROADCAST_STREAM } from './broker/broker.js';
 import { maskSessionId } from '../protocol/room-ids.js';
 import type { Config } from './config/index.js';
 import type { Connection, ConnectionOptions } from './connection.js';
@@ -71,23 +72,25 @@ export class ConnectionLifecycle {
   opened(conn: Connection, identity: UpgradeIdentity): void {
     this.connections.add(conn);
     this.observer.connectionOpened();
+    this.ctx.recovery.watch(conn);
     const { outcome } = identity;
     // A connection without a session cookie takes the session its valid token was minted for.
     const tokenSession = outcome.kind === 'resolved' && outcome.sessionId !== undefined ? { sessionId: outcome.sessionId, type: 'booking' as const } : null;
     const session = identity.session ?? tokenSession;
     if (session) this.ctx.setSession(conn, session.sessionId, session.type);
     this.ctx.identity.settle(conn, outcome);
-    if (conn.sessionRoom !== null) {
-      announceRoomJoined(this.ctx.rooms, conn, conn.sessionRoom);
-      conn.send({ ...connectionSuccess(conn.sessionRoom), ...roomsField(this.ctx.rooms, conn) });
-    } else {
-      conn.send(sessionIdRequired());
-      conn.send(connectionSuccess(null));
-    }
-    if (outcome.kind === 'invalid_token') {
-      conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, `Identity token refused: ${outcome.reason}`));
-      this.observer.errorSent(ERROR_CODES.INVALID_TOKEN);
-    }
+    if (conn.sessionRoom === null) conn.send(sessionIdRequired());
+    else announceRoomJoined(this.ctx.rooms, conn, conn.sessionRoom);
+    // The greeting carries where the connection's streams stand (one history read: broadcast, the
+    // session and user rooms); the connection's messages are handled after it.
+    conn.handled = this.ctx.recovery.positions([BROADCAST_STREAM, ...conn.rooms]).then((positions) => {
+      const greeting = { ...connectionSuccess(conn.sessionRoom), ...roomsField(this.ctx.rooms, conn) };
+      conn.send(positions ? { ...greeting, stream_positions: positions } : greeting);
+      if (outcome.kind === 'invalid_token') {
+        conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, `Identity token refused: ${outcome.reason}`));
+        this.observer.errorSent(ERROR_CODES.INVALID_TOKEN);
+      }
+    });
     this.log.debug({ conn: conn.id, transport: conn.dialect, session: maskSessionId(conn.sessionId), ip: conn.remoteAddress }, 'connection opened');
   }
 
@@ -125,10 +128,16 @@ export class ConnectionLifecycle {
       this.observer.errorSent(ERROR_CODES.INVALID_JSON);
       return;
     }
-    void dispatchMessage(this.ctx, conn, msg).then((outcome) => {
+    // A `recover` waits for every message before it (and the greeting) to be done, so it finds
+    // the `subscribe`s sent before it joined even when one had to ask PorticoEstate; other
+    // messages are handled at once.
+    const before = conn.handled;
+    const isRecover = (msg as { type?: unknown } | null)?.type === 'recover';
+    const handled = (isRecover ? before.then(() => dispatchMessage(this.ctx, conn, msg)) : dispatchMessage(this.ctx, conn, msg)).then((outcome) => {
       this.observer.messageIn(outcome.type, bytes);
       if (outcome.error) this.observer.errorSent(outcome.error);
     });
+    conn.handled = Promise.all([before, handled]).then(() => {});
   }
 
   /** A warning a connection provoked, at most once per kind and minute across all connections. */

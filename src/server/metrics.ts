@@ -8,7 +8,7 @@ import type { LegacyChannel } from '../protocol/constants.js';
 import { SERVER_ONLY_TYPES } from '../protocol/message-types.js';
 import { clientSchemas } from '../protocol/validate.js';
 import type { CallbackOutcome } from './auth/http-callback.js';
-import type { BusEnvelope, BusStatus } from './bus/bus.js';
+import type { BrokerStatus, Publication } from './broker/broker.js';
 import type { DropReason, IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
 import type { GatewayObserver, GatewayState, MetricsExposition } from './observer.js';
@@ -22,7 +22,7 @@ import type { RefusalReason } from './policy/upgrade-policy.js';
 export const TYPE_LABELS: ReadonlySet<string> = new Set([...Object.keys(clientSchemas), ...SERVER_ONLY_TYPES, 'invalid', 'untyped']);
 export const OTHER_TYPE_LABEL = 'other';
 
-const BUS_STATUSES: BusStatus[] = ['disabled', 'connecting', 'connected', 'disconnected'];
+const BUS_STATUSES: BrokerStatus[] = ['disabled', 'connecting', 'connected', 'disconnected'];
 
 export interface MetricsOptions {
   /** Extra labels on every series, e.g. `{ instance: config.instanceId }`. Default none. */
@@ -53,6 +53,8 @@ export class GatewayMetrics implements GatewayObserver {
   private readonly busStatus: Gauge<'status'>;
   private readonly redisReconnects: Counter;
   private readonly latency: Histogram;
+  private readonly recoveries: Counter<'recovered'>;
+  private readonly recoveredMessages: Counter;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -101,6 +103,20 @@ export class GatewayMetrics implements GatewayObserver {
       },
     });
     this.redisReconnects = new Counter({ name: 'portico_ws_redis_reconnects_total', help: 'Times the bus got its Redis connection back after losing it', registers });
+    this.recoveries = new Counter({ name: 'portico_ws_recoveries_total', help: 'recover requests answered, by whether every stream recovered', labelNames: ['recovered'], registers });
+    this.recoveredMessages = new Counter({ name: 'portico_ws_recovered_messages_total', help: 'Missed messages sent to recovering connections', registers });
+    new Gauge({
+      name: 'portico_ws_outage_buffer_messages', help: 'Messages accepted while Redis was down, kept for the other instances', registers,
+      collect() { if (self.state) this.set(self.state.outage().buffered); },
+    });
+    new Gauge({
+      name: 'portico_ws_outage_dropped_messages', help: 'Messages beyond WSS_OUTAGE_BUFFER that reached this instance only (since start)', registers,
+      collect() { if (self.state) this.set(self.state.outage().dropped); },
+    });
+    new Gauge({
+      name: 'portico_ws_outage_replayed_messages', help: 'Messages kept during outages and sent to the other instances once Redis was back (since start)', registers,
+      collect() { if (self.state) this.set(self.state.outage().replayed); },
+    });
     this.latency = new Histogram({
       name: 'portico_ws_delivery_latency_seconds', help: 'Time from ingress (or client frame) to the socket write',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers,
@@ -152,10 +168,15 @@ export class GatewayMetrics implements GatewayObserver {
     this.spoolFiles.inc({ outcome });
   }
 
-  delivered(envelope: BusEnvelope, recipients: number): void {
+  delivered(publication: Publication, recipients: number): void {
     if (recipients <= 0) return;
-    this.messageOut(envelope.type ?? frameType(envelope.frame), Buffer.byteLength(envelope.frame), recipients);
-    if (envelope.ingressAt !== undefined) this.latency.observe(Math.max(0, Date.now() - envelope.ingressAt) / 1000);
+    this.messageOut(publication.type ?? frameType(publication.frame), Buffer.byteLength(publication.frame), recipients);
+    if (publication.ingressAt !== undefined) this.latency.observe(Math.max(0, Date.now() - publication.ingressAt) / 1000);
+  }
+
+  recovered(recovered: boolean, missed: number): void {
+    this.recoveries.inc({ recovered: String(recovered) });
+    this.recoveredMessages.inc(missed);
   }
 
   undeliverable(reason: DropReason): void {
@@ -166,7 +187,7 @@ export class GatewayMetrics implements GatewayObserver {
     this.authCallbacks.inc({ callback, outcome });
   }
 
-  busStatusChanged(_from: BusStatus, to: BusStatus): void {
+  busStatusChanged(_from: BrokerStatus, to: BrokerStatus): void {
     if (to !== 'connected') return;
     if (this.wasConnected) this.redisReconnects.inc();
     this.wasConnected = true;

@@ -5,7 +5,7 @@
 import type { LegacyChannel } from '../protocol/constants.js';
 import type { RoomKind } from '../protocol/room-ids.js';
 import type { CallbackOutcome } from './auth/http-callback.js';
-import type { BusEnvelope, BusStatus } from './bus/bus.js';
+import type { BrokerStatus, OutageStats, Publication } from './broker/broker.js';
 import type { DropReason, IngressSource } from './ingress/ingress.js';
 import type { SpoolOutcome } from './ingress/spool.js';
 import type { RefusalReason } from './policy/upgrade-policy.js';
@@ -14,7 +14,9 @@ import type { RefusalReason } from './policy/upgrade-policy.js';
 export interface GatewayState {
   connections(): number;
   roomsByKind(): Record<RoomKind, number>;
-  busStatus(): BusStatus;
+  busStatus(): BrokerStatus;
+  /** Messages kept for the other instances while Redis is down (and dropped, and replayed). */
+  outage(): OutageStats;
 }
 
 /** A scrape of the observer's metrics, served by the gateway on GET /metrics. */
@@ -33,12 +35,14 @@ export interface GatewayObserver {
   errorSent(code: string): void;
   ingress(channel: LegacyChannel, source: IngressSource): void;
   spoolFile(outcome: SpoolOutcome): void;
-  delivered(envelope: BusEnvelope, recipients: number): void;
+  delivered(publication: Publication, recipients: number): void;
   /** A published payload dropped because the gateway cannot reach exactly its intended recipients. */
   undeliverable(reason: DropReason): void;
   /** One question to PorticoEstate (identity or entity-room authorization) and how it was answered. */
   authCallback(callback: 'identity' | 'subscribe', outcome: CallbackOutcome): void;
-  busStatusChanged(from: BusStatus, to: BusStatus): void;
+  busStatusChanged(from: BrokerStatus, to: BrokerStatus): void;
+  /** A `recover` answered: how many missed publications it sent, and whether all streams recovered. */
+  recovered?(recovered: boolean, missed: number): void;
   /** Called once by the gateway's constructor, so gauges can read live state. */
   attach?(state: GatewayState): void;
   /** When present, the gateway serves it on GET /metrics (not under /wss, so the proxy does not expose it). */

@@ -1,64 +1,85 @@
 /**
- * Outbound deliveries: serialise once, publish on the bus, and (as the bus's deliver function)
- * write the frame to the matching local connections.
+ * Outbound deliveries: serialise once, publish through the broker, and (as the broker's deliver
+ * function) write the frame to the matching local connections.
  */
-import type { Bus, BusEnvelope } from './bus/bus.js';
+import { targetOf, type Broker, type BrokerTarget, type IngestClaim, type Publication, type StreamPosition } from './broker/broker.js';
 import type { Connection } from './connection.js';
 import { prepareFrame } from './fanout.js';
 import type { RoomRegistry } from './rooms.js';
 
 export class Relay {
   constructor(
-    private readonly bus: Bus,
+    private readonly broker: Broker,
     private readonly instanceId: string,
     private readonly rooms: RoomRegistry,
     private readonly connections: ReadonlySet<Connection>,
-    private readonly onDelivered: (envelope: BusEnvelope, recipients: number) => void = () => {},
+    private readonly onDelivered: (publication: Publication, recipients: number) => void = () => {},
   ) {}
 
-  /** Every connection on every instance, except `exclude`. */
-  toAll(message: object, exclude?: Connection, ingressAt?: number): void {
-    this.publish({ kind: 'all' }, message, exclude, ingressAt);
+  /** Every connection on every instance, except `exclude`. Enters the `broadcast` stream. */
+  toAll(message: object, exclude?: Connection, ingressAt?: number): Promise<StreamPosition | null> {
+    return this.publish({ kind: 'all' }, message, exclude, ingressAt);
   }
 
-  /** Members of `roomId` on every instance, except `exclude`. */
-  toRoom(roomId: string, message: object, exclude?: Connection, ingressAt?: number): void {
-    this.publish({ kind: 'room', roomId }, message, exclude, ingressAt);
-  }
-
-  /** Members of `roomId` on this instance only (messages every instance already received). */
-  toLocalRoom(roomId: string, message: object, ingressAt?: number): void {
-    this.deliver(this.envelope({ kind: 'room', roomId }, message, undefined, ingressAt));
-  }
-
-  /** Every connection on this instance only. */
-  toLocalAll(message: object, ingressAt?: number): void {
-    this.deliver(this.envelope({ kind: 'all' }, message, undefined, ingressAt));
+  /** Members of `roomId` on every instance, except `exclude`. Enters the room's stream. */
+  toRoom(roomId: string, message: object, exclude?: Connection, ingressAt?: number): Promise<StreamPosition | null> {
+    return this.publish({ kind: 'room', roomId }, message, exclude, ingressAt);
   }
 
   /**
-   * The bus's deliver function: write one envelope to this instance's matching connections. The
-   * frame is built once and shared; each connection only queues a reference (see fanout.ts).
+   * A message every instance received itself. With `claim` (a legacy Redis channel message) it
+   * enters the room's stream once across instances and reaches the members everywhere from there;
+   * without one (pings) it is written to this instance's members only and kept nowhere.
    */
-  readonly deliver = (envelope: BusEnvelope): void => {
-    const targets = envelope.target.kind === 'all' ? this.connections : this.rooms.members(envelope.target.roomId);
-    const exclude = envelope.origin === this.instanceId ? envelope.exclude : undefined;
+  toLocalRoom(roomId: string, message: object, ingressAt?: number, claim?: IngestClaim): void {
+    this.local({ kind: 'room', roomId }, message, ingressAt, claim);
+  }
+
+  /** Every connection on this instance (see toLocalRoom for `claim`). */
+  toLocalAll(message: object, ingressAt?: number, claim?: IngestClaim): void {
+    this.local({ kind: 'all' }, message, ingressAt, claim);
+  }
+
+  /**
+   * The broker's deliver function: write one publication to this instance's matching connections.
+   * The frame is built once and shared; each connection only queues a reference (see fanout.ts).
+   * A connection recovering this stream holds it (recovery/gate.ts).
+   */
+  readonly deliver = (publication: Publication): void => {
+    const { target, position } = publication;
+    const targets = target.kind === 'all' ? this.connections : this.rooms.members(target.roomId);
+    const exclude = publication.origin === this.instanceId ? publication.exclude : undefined;
     let prepared: ReturnType<typeof prepareFrame> | null = null;
     let sent = 0;
     for (const conn of targets) {
       if (exclude !== undefined && conn.id === exclude) continue;
-      prepared ??= prepareFrame(envelope.frame);
+      prepared ??= prepareFrame(publication.frame);
+      if (conn.gate !== null && position !== undefined && conn.gate.intercept(position, prepared)) continue;
       if (conn.sendPrepared(prepared)) sent += 1;
     }
-    this.onDelivered(envelope, sent);
+    this.onDelivered(publication, sent);
   };
 
-  private publish(target: BusEnvelope['target'], message: object, exclude?: Connection, ingressAt?: number): void {
-    this.bus.publish(this.envelope(target, message, exclude, ingressAt));
+  /** Whether a stream has members here (the broker catches those up after an outage). */
+  readonly hasMembers = (stream: string): boolean => {
+    const target = targetOf(stream);
+    return target.kind === 'all' ? this.connections.size > 0 : this.rooms.has(target.roomId);
+  };
+
+  private local(target: BrokerTarget, message: object, ingressAt = Date.now(), claim?: IngestClaim): void {
+    if (claim) {
+      void this.broker.publish({ ...this.request(message, ingressAt), target, claim });
+      return;
+    }
+    this.deliver({ origin: this.instanceId, target, ...this.request(message, ingressAt) });
   }
 
-  private envelope(target: BusEnvelope['target'], message: object, exclude?: Connection, ingressAt = Date.now()): BusEnvelope {
+  private publish(target: BrokerTarget, message: object, exclude?: Connection, ingressAt = Date.now()): Promise<StreamPosition | null> {
+    return this.broker.publish({ ...this.request(message, ingressAt), target, exclude: exclude?.id });
+  }
+
+  private request(message: object, ingressAt: number): { frame: string; ingressAt: number; type?: string } {
     const type = (message as { type?: unknown }).type;
-    return { origin: this.instanceId, target, frame: JSON.stringify(message), exclude: exclude?.id, ingressAt, type: typeof type === 'string' ? type : undefined };
+    return { frame: JSON.stringify(message), ingressAt, type: typeof type === 'string' ? type : undefined };
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Gateways wired to a private redis-server exactly as bootstrap wires them (Redis bus plus the
+ * Gateways wired to a private redis-server exactly as bootstrap wires them (Redis broker plus the
  * legacy-channel ingress), a raw publisher that PUBLISHes like PHP does, a log capture, and
  * small polling helpers for the Redis tests.
  */
@@ -39,8 +39,8 @@ export async function startRedisGateway(server: RedisServer, overrides: DeepPart
   const { log, lines } = captureLogger();
   const instanceId = overrides.instanceId ?? `gw-${Math.random().toString(36).slice(2, 8)}`;
   const redisConfig = testRedisConfig(server, overrides.redis);
-  const redis = createRedisDependencies(redisConfig, log, instanceId);
-  const gw = await startTestGateway({ ...overrides, instanceId, redis: redisConfig }, { log, bus: redis.bus, ingressSources: redis.ingressSources });
+  const redis = createRedisDependencies(redisConfig, log, instanceId, defaultConfig(overrides).delivery);
+  const gw = await startTestGateway({ ...overrides, instanceId, redis: redisConfig }, { log, broker: redis.broker, ingressSources: redis.ingressSources });
   return { ...gw, redis, lines };
 }
 

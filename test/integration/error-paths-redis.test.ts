@@ -88,7 +88,7 @@ test('two gateways with the same WSS_INSTANCE_ID: each logs one error naming the
     y1.send({ type: 'chat', message: `from y ${i}` });
   }
   await x2.next((m) => m.message === 'from x 2');
-  await waitFor(() => x.redis.bus.pendingPublishes === 0 && y.redis.bus.pendingPublishes === 0, 'both publishes acknowledged');
+  await waitFor(() => x.redis.broker.pendingPublishes === 0 && y.redis.broker.pendingPublishes === 0, 'both publishes acknowledged');
   await drained(x1, 'twin marker x');
   await drained(y1, 'twin marker y');
   for (const g of [x, y]) {

@@ -20,7 +20,7 @@ before(async () => {
   const { log } = captureLogger();
   const redis = testRedisConfig(server);
   const deps = createRedisDependencies(redis, log, 'metrics-redis');
-  gw = await startTestGateway({ instanceId: 'metrics-redis', redis }, { log, bus: deps.bus, ingressSources: deps.ingressSources, observer: createMetrics() });
+  gw = await startTestGateway({ instanceId: 'metrics-redis', redis }, { log, broker: deps.broker, ingressSources: deps.ingressSources, observer: createMetrics() });
   publisher = rawPublisher(server);
 });
 after(async () => {

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { clusterChannel } from '../../src/server/redis/dependencies.js';
 import { sessionRoomId } from '../../src/server/session.js';
 import { rawPublisher, quietWindow, startRedisGateway, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
@@ -104,15 +103,17 @@ test('session_messages update_partial_applications: server push to that session 
   assert.equal(m!.data.message, 'Database not connected');
 });
 
-test('room_messages: payload delivered unchanged to the room members', async () => {
+test('room_messages: payload delivered unchanged to the room members (plus the stream position)', async () => {
   const payload = { type: 'room_message', roomId: 'entity_resource_42', action: 'updated', message: 'resource 42 updated', data: { resourceId: 42 } };
   await publish('room_messages', payload);
   const got = await expectOnce((m) => m.message === 'resource 42 updated', [alice, bob], [carol]);
   for (const m of got) {
-    const { timestamp, ...rest } = m;
+    const { timestamp, stream_position: position, ...rest } = m;
     assert.deepEqual(rest, payload);
     assert.ok(timestamp);
+    assert.equal(position.stream, 'entity_resource_42');
   }
+  assert.deepEqual(got[0]!.stream_position, got[1]!.stream_position, 'one position for the message on both instances');
 });
 
 test('bad payloads are dropped and logged without flooding; the ingress keeps working', async () => {
@@ -131,20 +132,47 @@ test('bad payloads are dropped and logged without flooding; the ingress keeps wo
   assert.equal((await fetch(`${a.httpUrl}/health`).then((r) => r.json()) as { redis: string }).redis, 'connected');
 });
 
-test('legacy-channel messages are not re-published on the bus', async () => {
+test('a legacy-channel message enters the broadcast stream once: one bus message, not one per instance', async () => {
   let busMessages = 0;
-  const spy = rawPublisherSubscriber();
-  const sub = await spy;
-  sub.on('message', () => { busMessages += 1; });
-  await publish('notifications', { type: 'notification', message: 'no echo' });
-  await expectOnce((m) => m.message === 'no echo', [alice, bob, carol]);
-  await quietWindow(200); // nothing else may arrive: catches a second copy or a stray delivery
-  assert.equal(busMessages, 0);
-  sub.disconnect();
+  const sub = await rawPublisherSubscriber();
+  try {
+    sub.on('message', () => { busMessages += 1; });
+    await publish('notifications', { type: 'notification', message: 'no echo' });
+    const got = await expectOnce((m) => m.message === 'no echo', [alice, bob, carol]);
+    await quietWindow(200); // nothing else may arrive: catches a second copy or a stray delivery
+    assert.equal(busMessages, 1, 'published once, by the instance that won the claim');
+    assert.equal(new Set(got.map((m) => m.stream_position.offset)).size, 1);
+  } finally {
+    sub.disconnect();
+  }
 });
 
-async function rawPublisherSubscriber(): Promise<Redis> {
+test('WSS_HISTORY_SIZE=0: legacy-channel messages are delivered by each instance and not re-published', async () => {
+  // A cluster of its own (another REDIS_PREFIX) beside a and b, which keep history.
+  const c = await startRedisGateway(server, { delivery: { historySize: 0 }, redis: { prefix: 'nohistory:' } });
+  const d = await startRedisGateway(server, { delivery: { historySize: 0 }, redis: { prefix: 'nohistory:' } });
+  const sub = await rawPublisherSubscriber('nohistory:');
+  const cx = await TestClient.connect(c.url);
+  const dx = await TestClient.connect(d.url);
+  let busMessages = 0;
+  try {
+    sub.on('message', (_channel: string, text: string) => { if (text.includes('no history')) busMessages += 1; });
+    await publish('notifications', { type: 'notification', message: 'no history' });
+    const got = await expectOnce((m) => m.message === 'no history', [cx, dx]);
+    await quietWindow(200); // nothing else may arrive: catches a second copy
+    assert.equal(busMessages, 0);
+    assert.ok(got.every((m) => m.stream_position === undefined));
+  } finally {
+    sub.disconnect();
+    cx.close();
+    dx.close();
+    await c.close();
+    await d.close();
+  }
+});
+
+async function rawPublisherSubscriber(prefix = a.config.redis.prefix): Promise<Redis> {
   const sub = rawPublisher(server);
-  await sub.subscribe(clusterChannel(a.config.redis));
+  await sub.subscribe(`${prefix}bus`);
   return sub;
 }

@@ -1,8 +1,8 @@
 /**
  * Redis outages: unreachable at start-up, killed mid-run and restarted on the same port, and hung
  * (SIGSTOP). The gateways keep serving their own clients, report degraded health, log each state
- * change once, never queue remote publishes without bound, and resubscribe and deliver again by
- * themselves once Redis is back.
+ * change once, keep what their clients sent (bounded by WSS_OUTAGE_BUFFER) and send it to the other
+ * instances once Redis is back, and resubscribe and deliver again by themselves.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -74,10 +74,11 @@ test('Redis killed mid-run and restarted on the same port', async () => {
     await a1.next((m) => m.message === 'spool during outage', 5000);
     await a2.next((m) => m.message === 'spool during outage', 5000);
 
-    // Remote publishes while down are dropped, not queued: nothing piles up in ioredis.
-    const droppedBefore = A.redis.bus.droppedPublishes;
-    for (let i = 0; i < 5000; i++) A.gateway.relay.toAll({ type: 'outage_flood', i });
-    assert.equal(A.redis.bus.droppedPublishes - droppedBefore, 5000);
+    // Publishes while down are delivered here at once and kept, not queued in ioredis.
+    const kept = A.gateway.broker.outage().buffered; // the chat and the spool file above
+    for (let i = 0; i < 5000; i++) void A.gateway.relay.toAll({ type: 'outage_flood', i });
+    assert.equal(A.gateway.broker.outage().buffered, kept + 5000);
+    assert.equal((await health(A)).outage.buffered, kept + 5000, '/health shows the buffer');
     const publisher = A.redis.link.publisher.client as unknown as { offlineQueue: { length: number }; commandQueue: { length: number } };
     assert.equal(publisher.offlineQueue.length, 0);
     assert.ok(publisher.commandQueue.length <= 1);
@@ -87,30 +88,75 @@ test('Redis killed mid-run and restarted on the same port', async () => {
     await server.restart();
     await waitFor(async () => (await health(A)).status === 'ok' && (await health(B)).status === 'ok', 'both gateways reconnected');
 
+    // Kept publishes reach the other instance once, in order, and enter history; the origin's clients do not get them again.
+    await waitFor(() => b1.count((m) => m.type === 'outage_flood') === 5000, 'the kept publishes reached B', 20_000);
+    const atB = b1.messages.filter((m) => m.type === 'outage_flood').map((m) => m.i as number);
+    assert.deepEqual(atB, Array.from({ length: 5000 }, (_, i) => i), 'in order, once');
     await expectChatAcross(a1, b1, 'after the restart');
     await expectChatAcross(b1, a2, 'after the restart, other way');
     const php = rawPublisher(server);
     await php.publish('session_messages', JSON.stringify({ type: 'session_targeted', sessionId: 'outage-session-01', message: 'x', data: { type: 'resubscribed' } }));
     await a1.ofType('resubscribed', 5000);
     await b1.ofType('resubscribed', 5000);
+    assert.equal(Number(await php.call('hget', `${A.config.redis.prefix}h:{broadcast}:m`, 'o')) >= 5000, true, 'in history');
     php.disconnect();
-
-    await quietWindow(300); // nothing else may arrive: a replay of the outage publishes would show here
-    assert.equal(b1.count((m) => m.type === 'outage_flood'), 0, 'outage publishes were not queued and replayed');
+    assert.equal(a1.count((m) => m.type === 'outage_flood'), 5000, 'the origin skipped its own copies');
+    assert.equal(A.gateway.broker.outage().buffered, 0);
+    assert.equal(A.gateway.broker.outage().replayed, kept + 5000);
     for (const g of [A, B]) {
       assert.equal(transitions(g, 'disconnected'), 1, 'one line for going down');
       assert.equal(g.lines.filter((l) => l.msg === 'redis disconnected -> connected').length, 1, 'one line for coming back');
       assert.equal(g.lines.filter((l) => l.level >= 40 && /redis/.test(l.msg)).length <= 3, true, 'no warning flood');
     }
-    assert.equal(A.lines.filter((l) => /^redis unavailable/.test(l.msg)).length, 1, 'dropped publishes logged once');
-    const back = A.lines.find((l) => /^redis is back/.test(l.msg));
-    assert.ok(back && (back.dropped as number) >= 5000, 'dropped count reported on recovery');
+    const back = A.lines.find((l) => /^redis is back; messages kept/.test(l.msg));
+    assert.ok(back && (back.replayed as number) === kept + 5000, 'replayed count reported on recovery');
   } finally {
     await teardown(server, [A, B], [a1, a2, b1]);
   }
 });
 
-test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded, local clients still served', async () => {
+test('WSS_OUTAGE_BUFFER bounds what is kept: beyond it counted, logged once, reaching this instance only', async () => {
+  const server = await startRedisServer();
+  const A = await startRedisGateway(server, { delivery: { outageBuffer: 100 } });
+  const B = await startRedisGateway(server);
+  const a1 = await TestClient.connect(A.url);
+  const b1 = await TestClient.connect(B.url);
+  try {
+    await server.stop();
+    await waitFor(async () => (await health(A)).redis === 'disconnected', 'A sees redis down');
+    for (let i = 0; i < 150; i++) void A.gateway.relay.toAll({ type: 'bounded_flood', i });
+    assert.deepEqual([A.gateway.broker.outage().buffered, A.gateway.broker.outage().dropped], [100, 50]);
+    assert.equal(A.lines.filter((l) => /^outage buffer full/.test(l.msg)).length, 1, 'logged once');
+    await waitFor(() => a1.count((m) => m.type === 'bounded_flood') === 150, 'all delivered locally');
+    assert.deepEqual((await health(A)).outage, { buffered: 100, dropped: 50, replayed: 0 });
+    await server.restart();
+    await waitFor(() => b1.count((m) => m.type === 'bounded_flood') === 100, 'the kept 100 reached B', 20_000);
+    assert.deepEqual(b1.messages.filter((m) => m.type === 'bounded_flood').map((m) => m.i), Array.from({ length: 100 }, (_, i) => i));
+  } finally {
+    await teardown(server, [A, B], [a1, b1]);
+  }
+});
+
+test('a stream that lost a publication beyond WSS_OUTAGE_BUFFER gets a new epoch, so recovering it says recovered:false', async () => {
+  const server = await startRedisServer();
+  // A burst with Redis up: one reply outstanding at most, five kept, the rest dropped.
+  const A = await startRedisGateway(server, { delivery: { outageBuffer: 5 }, redis: { maxPendingPublishes: 1 } });
+  try {
+    A.gateway.relay.toRoom('entity_quiet_1', { type: 'untouched' });
+    await waitFor(async () => (await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.offset === 1, 'the quiet room has its one publication');
+    const quietBefore = (await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.epoch;
+    const before = (await A.gateway.broker.history('broadcast', 0, 0)).top.epoch;
+    for (let i = 0; i < 50; i++) void A.gateway.relay.toAll({ type: 'burst', i });
+    assert.ok(A.gateway.broker.outage().dropped > 0, 'the burst overflowed the buffer');
+    await waitFor(async () => (await A.gateway.broker.history('broadcast', 0, 0)).top.epoch !== before, 'broadcast history reset');
+    assert.equal((await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.epoch, quietBefore, 'a stream that lost nothing keeps its epoch');
+    assert.equal(A.lines.filter((l) => /^history reset for streams that lost messages/.test(l.msg)).length, 1);
+  } finally {
+    await teardown(server, [A], []);
+  }
+});
+
+test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded; the rest are kept, local clients still served', async () => {
   const server = await startRedisServer();
   const A = await startRedisGateway(server, { redis: { maxPendingPublishes: 100 } });
   const B = await startRedisGateway(server);
@@ -121,17 +167,20 @@ test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded, local cli
     await expectChatAcross(a1, b1, 'before the hang');
     server.pause();
     const isFlood = (m: Msg) => m.type === 'hang_flood';
-    for (let i = 0; i < 1000; i++) A.gateway.relay.toAll({ type: 'hang_flood', i });
-    assert.ok(A.redis.bus.droppedPublishes >= 900, `at most 100 publishes wait for the hung server (dropped ${A.redis.bus.droppedPublishes})`);
+    for (let i = 0; i < 1000; i++) void A.gateway.relay.toAll({ type: 'hang_flood', i });
+    assert.ok(A.redis.broker.pendingPublishes <= 100, 'at most 100 wait for the hung server');
+    assert.ok(A.gateway.broker.outage().buffered >= 900, 'the rest are kept');
     await expectChatAcross(a1, a2, 'local while hung');
-    await a2.next(isFlood, 5000);
-    assert.ok(A.redis.bus.pendingPublishes <= 100);
+    await waitFor(() => a2.count(isFlood) === 1000, 'every one reaches the local clients (the waiting ones after a second)');
 
     server.resume();
-    await waitFor(() => A.redis.bus.pendingPublishes === 0, 'the backlog acknowledged');
+    await waitFor(() => A.redis.broker.pendingPublishes === 0 && A.gateway.broker.outage().buffered === 0, 'the backlog acknowledged and the kept ones sent');
+    await waitFor(() => b1.count(isFlood) === 1000, 'all of them reached B');
     await expectChatAcross(a1, b1, 'after the hang');
-    await quietWindow(300); // nothing else may arrive: more than the bounded backlog would show here
-    assert.ok(b1.count(isFlood) <= 100, `only the bounded backlog reached B (${b1.count(isFlood)})`);
+    await quietWindow(300); // nothing else may arrive: a second copy would show here
+    const atB = b1.messages.filter(isFlood).map((m) => m.i as number);
+    assert.equal(new Set(atB).size, 1000, 'once each at B');
+    assert.equal(a2.count(isFlood), 1000, 'once each at A');
   } finally {
     await teardown(server, [A, B], [a1, a2, b1]);
   }

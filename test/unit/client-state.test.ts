@@ -141,7 +141,7 @@ test('a lost connection reconnects with growing, capped delays and restores sess
   const socket = env.socket;
   socket.accept();
   assert.deepEqual(socket.sent.map((f) => [f.type, f.sessionId ?? f.entityType ?? f.userId]), [
-    ['update_session', 'sess-B'], ['subscribe', 'resource'], ['update_user_info', 42],
+    ['update_session', 'sess-B'], ['subscribe', 'resource'], ['update_user_info', 42], ['recover', undefined],
   ]);
   socket.receive({ type: 'connection_success', roomId: null });
   assert.equal(env.named('portico:connected').length, 2);

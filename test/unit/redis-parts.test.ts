@@ -1,8 +1,8 @@
-/** The pure parts of the Redis side: bus envelope codec, retry strategy, config and endpoint. */
+/** The pure parts of the Redis side: broker envelope codec, retry strategy, config and endpoint. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeEnvelope, encodeEnvelope } from '../../src/server/bus/codec.js';
-import type { BusEnvelope } from '../../src/server/bus/bus.js';
+import { decodeEnvelope, encodeEnvelope } from '../../src/server/broker/codec.js';
+import { withPosition, type Publication } from '../../src/server/broker/broker.js';
 import { ConfigError, loadConfig } from '../../src/server/config/index.js';
 import { describeRedisEndpoint, redisClientOptions, redisEndpoint } from '../../src/server/redis/client.js';
 import { createRetryStrategy } from '../../src/server/redis/retry.js';
@@ -10,11 +10,13 @@ import { StatusCell } from '../../src/server/redis/status.js';
 
 test('envelope codec round-trips every field, frame byte for byte', () => {
   const frame = JSON.stringify({ type: 'chat', message: 'line\nbreak "quoted" ✓', timestamp: 'x' });
-  const room: BusEnvelope = { origin: 'gw-1', target: { kind: 'room', roomId: 'entity_resource_42' }, frame, type: 'chat', exclude: 'c1', stream: 'room:entity_resource_42', seq: 17, ingressAt: 1_700_000_000_000 };
-  const decoded = decodeEnvelope(encodeEnvelope(room, 'nonce-a'));
-  assert.deepEqual(decoded, { envelope: room, nonce: 'nonce-a' });
-  const all: BusEnvelope = { origin: 'gw-2', target: { kind: 'all' }, frame: '{"type":"x"}' };
-  assert.deepEqual(decodeEnvelope(encodeEnvelope(all, 'n')), { envelope: all, nonce: 'n' });
+  const position = { stream: 'entity_resource_42', offset: 7, epoch: 'e1' };
+  const room: Publication = { origin: 'gw-1', target: { kind: 'room', roomId: 'entity_resource_42' }, frame: withPosition(frame, position), type: 'chat', exclude: 'c1', ingressAt: 1_700_000_000_000, position };
+  const decoded = decodeEnvelope(encodeEnvelope(room, { nonce: 'nonce-a', seq: 17, deliveredAtOrigin: false }));
+  assert.deepEqual(decoded, { publication: room, nonce: 'nonce-a', seq: 17, deliveredAtOrigin: false });
+  assert.deepEqual(JSON.parse(room.frame).stream_position, position);
+  const all: Publication = { origin: 'gw-2', target: { kind: 'all' }, frame: '{"type":"x"}' };
+  assert.deepEqual(decodeEnvelope(encodeEnvelope(all, { nonce: 'n', seq: 1, deliveredAtOrigin: true })), { publication: all, nonce: 'n', seq: 1, deliveredAtOrigin: true });
 });
 
 test('envelope codec rejects what it does not understand', () => {

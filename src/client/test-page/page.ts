@@ -112,6 +112,8 @@ client.on('raw', (text) => record('in', '(not JSON)', text));
 client.on('connected', (msg) => record('event', 'connected', { roomId: msg.roomId ?? null }));
 client.on('disconnected', (detail) => record('event', 'disconnected', detail));
 client.on('reconnecting', () => record('event', 'reconnecting', { attempt: 'now' }));
+client.on('recovered', (detail) => record('event', 'recovered', detail));
+client.on('resync', (detail) => record('event', 'resync', detail));
 
 // ---- controls -------------------------------------------------------------------------------
 

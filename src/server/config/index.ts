@@ -43,8 +43,22 @@ export interface Config {
   publish: { token: string | undefined; maxBodyBytes: number };
   /** `GET /metrics` (Prometheus text format) when the composition root installs the metrics observer. */
   metrics: { enabled: boolean };
+  delivery: DeliveryConfig;
   /** Identity (user rooms) and entity-room authorization; all off by default. */
   auth: AuthConfig;
+}
+
+/** Stream history, recovery on reconnect, and what an instance keeps while Redis is down. */
+export interface DeliveryConfig {
+  /** Publications kept per stream; 0 turns history, positions and recovery off. */
+  historySize: number;
+  historyTtlMs: number;
+  /** How long a stream's offset and epoch outlive its last publication. */
+  historyMetaTtlMs: number;
+  /** Messages accepted while Redis is down, kept for the other instances. */
+  outageBuffer: number;
+  /** History reads of `recover` requests running at once on this instance. */
+  recoverConcurrency: number;
 }
 
 /**
@@ -151,9 +165,19 @@ function build(r: ConfigReader): Config {
     metrics: {
       enabled: r.bool('WSS_METRICS_ENABLED', true, 'Serve Prometheus metrics on GET /metrics'),
     },
+    delivery: {
+      historySize: r.int('WSS_HISTORY_SIZE', 100, 0, 100_000, 'Messages kept per stream (room or broadcast) for recovery on reconnect; 0 turns history, stream positions and recovery off'),
+      historyTtlMs: 1000 * r.int('WSS_HISTORY_TTL_S', 300, 1, 7 * 24 * 3600, 'Seconds a stream keeps its messages after its last one (the recovery window)'),
+      historyMetaTtlMs: 1000 * r.int('WSS_HISTORY_META_TTL_S', 3600, 1, 30 * 24 * 3600, "Seconds a stream's position and epoch outlive its last message (at least WSS_HISTORY_TTL_S)"),
+      outageBuffer: r.int('WSS_OUTAGE_BUFFER', 10_000, 0, 10_000_000, 'Messages accepted while Redis is down kept for the other instances (and history); beyond it they reach local clients only'),
+      recoverConcurrency: r.int('WSS_RECOVER_CONCURRENCY', 32, 1, 10_000, 'History reads for recover requests running at once (a reconnect storm queues behind them)'),
+    },
     auth: readAuth(r),
   };
   checkUserRoomKey(config.auth, config.redis.enabled);
+  if (config.delivery.historyMetaTtlMs < config.delivery.historyTtlMs) {
+    throw new ConfigError('WSS_HISTORY_META_TTL_S', `must be at least WSS_HISTORY_TTL_S (${config.delivery.historyTtlMs / 1000})`);
+  }
   // Claims an earlier version left in .portico-ws-processing are returned to the folder after the
   // timeout (see spool.ts); one still settling in an old instance must not be, or it is delivered twice.
   if (config.spool.claimTimeoutMs <= config.spool.settleMs) {

@@ -5,6 +5,7 @@ import type { PartialApplicationsService } from '../data/partial-applications.js
 import type { SubscribeAuthorization } from '../auth/subscribe-authorization.js';
 import type { IdentityBinding } from '../identity/binding.js';
 import type { Logger } from '../log.js';
+import type { Recovery } from '../recovery/recovery.js';
 import type { Relay } from '../relay.js';
 import type { RoomRegistry } from '../rooms.js';
 
@@ -14,6 +15,7 @@ export interface HandlerContext {
   rooms: RoomRegistry;
   relay: Relay;
   partials: PartialApplicationsService;
+  recovery: Recovery;
   /** Verified identities and the user rooms that follow them. */
   identity: IdentityBinding;
   /** Whether PorticoEstate lets a session into an entity room (open unless configured). */

@@ -58,5 +58,7 @@ export const handleUpdateSession: Handler<UpdateSession> = async (ctx, conn, msg
     action, wasRequired: previous === null, sessionId: maskSessionId(sessionId)!, timestamp: now(),
     ...roomsField(ctx.rooms, conn),
   };
-  conn.send(reply);
+  // Where the rooms the connection is in now stand (the session room and user rooms may be new).
+  const positions = await ctx.recovery.positions([...conn.rooms]);
+  conn.send(positions ? { ...reply, stream_positions: positions } : reply);
 };

@@ -12,6 +12,7 @@ import type { Handler, HandlerContext } from './context.js';
 import { handlePing, handlePong } from './heartbeat.js';
 import { handleUpdateSession, handleUpdateUserInfo } from './identity.js';
 import { handleGetPartialApplications } from './partial-applications.js';
+import { handleRecover } from './recover.js';
 import {
   handleEntityEvent, handleRoomMessage, handleRoomPingResponse, handleSessionMessage, handleSubscribe, handleUnsubscribe,
 } from './rooms.js';
@@ -31,6 +32,7 @@ const handlers: { [K in KnownClientType]: Handler<any> } = {
   room_ping_response: handleRoomPingResponse,
   chat: handleChat,
   notification: handleNotification,
+  recover: handleRecover,
 };
 
 export type DispatchOutcome = { type: string; error?: string };

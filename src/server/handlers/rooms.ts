@@ -28,8 +28,9 @@ export const handleSubscribe: Handler<EntityRef> = async (ctx, conn, msg) => {
     if (refusedOverRoomCap(ctx.config.limits.maxRoomsPerConnection, conn, roomId)) return;
   }
   ctx.rooms.join(conn, roomId);
+  const positions = await ctx.recovery.positions([roomId]);
   announceRoomJoined(ctx.rooms, conn, roomId, { entityType: msg.entityType, entityId: msg.entityId });
-  conn.send(confirmation(msg, 'subscribed'));
+  conn.send(positions ? { ...confirmation(msg, 'subscribed'), stream_positions: positions } : confirmation(msg, 'subscribed'));
 };
 
 /** A new entity room beyond WSS_MAX_ROOMS_PER_CONNECTION gets TOO_MANY_ROOMS; the session room and other server-assigned rooms do not count. */

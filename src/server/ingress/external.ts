@@ -1,7 +1,7 @@
 /**
  * An ingress that runs beside the gateway and feeds the shared `Ingress` (the Redis legacy
- * channels today). The gateway starts each one after the bus and closes it before the bus, so a
- * source may share the bus's connections.
+ * channels today). The gateway starts each one after the broker and closes it before the broker,
+ * so a source may share the broker's connections.
  */
 import type { Ingress } from './ingress.js';
 

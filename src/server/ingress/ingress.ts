@@ -3,10 +3,12 @@
  * HTTP publish), handled exactly as PROTOCOL.md's "Redis ingress" says. Messages from a Redis
  * channel or a shared spool folder reach every instance by themselves (every instance subscribes;
  * every instance sharing a spool folder reads every file, see spool.ts), so they are delivered
- * locally only; HTTP messages (and spool files of an instance alone in its folder) arrive at one
- * instance and go out on the bus to reach all of them.
+ * locally only — with history, each offers its copy with a claim and exactly one enters the
+ * stream; HTTP messages (and spool files of an instance alone in its folder) arrive at one
+ * instance and are published through the broker to reach all of them.
  */
 import type { LegacyChannel } from '../../protocol/constants.js';
+import type { Broker, IngestClaim } from '../broker/broker.js';
 import { entityRoomId, maskSessionId } from '../../protocol/room-ids.js';
 import {
   describeZodError, isPlainObject, notificationsPayloadSchema, roomMessagesPayloadSchema, sessionMessagesPayloadSchema,
@@ -31,7 +33,8 @@ export type IngressReach = 'local' | 'cluster';
 
 const DEFAULT_REACH: Record<IngressSource, IngressReach> = { redis: 'local', spool: 'local', http: 'cluster' };
 
-interface Arrival { source: IngressSource; reach: IngressReach; ingressAt: number }
+/** `claim`: for a message every instance has its own copy of (reach local), see legacy-claims.ts. */
+interface Arrival { source: IngressSource; reach: IngressReach; ingressAt: number; claim?: IngestClaim }
 
 /** A payload that cannot be delivered as it stands (bad JSON shape, missing fields). */
 export class IngressError extends Error {
@@ -76,6 +79,7 @@ export class Ingress {
     private readonly relay: Relay,
     private readonly rooms: RoomRegistry,
     private readonly partials: PartialApplicationsService,
+    private readonly broker: Pick<Broker, 'claim' | 'historyEnabled'>,
     private readonly log: Logger,
     private readonly onIngress: IngressHook = () => {},
     private readonly routing: TargetRouting = { userRooms: null, onDropped: () => {} },
@@ -84,19 +88,19 @@ export class Ingress {
   }
 
   /** Parse a JSON text (as published on Redis or written to a spool file) and handle it. */
-  async handleText(channel: LegacyChannel, text: string, source: IngressSource): Promise<void> {
+  async handleText(channel: LegacyChannel, text: string, source: IngressSource, claim?: IngestClaim): Promise<void> {
     let payload: unknown;
     try {
       payload = JSON.parse(text);
     } catch {
       throw new IngressError(`${channel}: payload is not valid JSON`);
     }
-    await this.handle(channel, payload, source);
+    await this.handle(channel, payload, source, DEFAULT_REACH[source], claim);
   }
 
-  async handle(channel: LegacyChannel, payload: unknown, source: IngressSource, reach: IngressReach = DEFAULT_REACH[source]): Promise<void> {
+  async handle(channel: LegacyChannel, payload: unknown, source: IngressSource, reach: IngressReach = DEFAULT_REACH[source], claim?: IngestClaim): Promise<void> {
     if (!isPlainObject(payload)) throw new IngressError(`${channel}: payload must be a JSON object`);
-    const at: Arrival = { source, reach, ingressAt: Date.now() };
+    const at: Arrival = { source, reach, ingressAt: Date.now(), ...(reach === 'local' && claim ? { claim } : {}) };
     this.onIngress(channel, source);
     switch (channel) {
       case 'notifications': return this.notification(payload, at);
@@ -165,6 +169,13 @@ export class Ingress {
       return;
     }
     // Every instance receives it; only those hosting the session need the look-up.
+    // Every instance has a local copy. With history one of them (the claim's winner) looks the
+    // session up and publishes the result to all; without, those hosting the session do.
+    if (at.claim) {
+      const won = this.broker.historyEnabled ? await this.broker.claim(at.claim) : null;
+      if (won === false) return;
+      at = won === true ? { source: at.source, reach: 'cluster', ingressAt: at.ingressAt } : { source: at.source, reach: 'local', ingressAt: at.ingressAt };
+    }
     if (at.reach === 'local' && !this.rooms.has(roomId)) return;
     const data = await this.partials.push(msg.sessionId);
     this.log.debug({ session: maskSessionId(msg.sessionId), source: at.source }, 'partial applications pushed');
@@ -178,12 +189,12 @@ export class Ingress {
   }
 
   private toRoom(roomId: string, message: object, at: Arrival): void {
-    if (at.reach === 'local') this.relay.toLocalRoom(roomId, message, at.ingressAt);
-    else this.relay.toRoom(roomId, message, undefined, at.ingressAt);
+    if (at.reach === 'local') this.relay.toLocalRoom(roomId, message, at.ingressAt, at.claim);
+    else void this.relay.toRoom(roomId, message, undefined, at.ingressAt);
   }
 
   private toEveryone(message: object, at: Arrival): void {
-    if (at.reach === 'local') this.relay.toLocalAll(message, at.ingressAt);
-    else this.relay.toAll(message, undefined, at.ingressAt);
+    if (at.reach === 'local') this.relay.toLocalAll(message, at.ingressAt, at.claim);
+    else void this.relay.toAll(message, undefined, at.ingressAt);
   }
 }

@@ -19,6 +19,7 @@
  * A file still being written is re-read until it parses or has been quiet for `settleMs`; one
  * that never parses, is too large, or is not a regular file goes to failed/.
  */
+import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -231,7 +232,10 @@ export class SpoolIngress {
       payload = { type: 'session_targeted', sessionId: kind.sessionId, ...(payload as object) };
     }
     try {
-      await this.ingress.handle(kind.channel, payload, 'spool', reach);
+      // Every instance sharing the folder delivers the file; its name (unique) is the claim by which
+      // exactly one of them enters it into history.
+      const claim = reach === 'local' ? { key: createHash('sha1').update(name).digest('base64url'), occurrence: 1 } : undefined;
+      await this.ingress.handle(kind.channel, payload, 'spool', reach, claim);
     } catch (err) {
       return this.fail(file, name, (err as Error).message);
     }

@@ -1,12 +1,12 @@
 /**
  * An instance's two Redis connections — one publisher, one subscriber — and their combined status
- * as the bus reports it (`connecting` → `connected` / `disconnected`). Each combined transition is
+ * as the broker reports it (`connecting` → `connected` / `disconnected`). Each combined transition is
  * logged once, `from -> to`, with the first error of an outage, so a long outage logs two lines.
- * The bus and the legacy-channel ingress share one link: it opens with its first user and closes
+ * The broker and the legacy-channel ingress share one link: it opens with its first user and closes
  * with its last.
  */
 import type { Redis } from 'ioredis';
-import type { BusStatus, BusStatusListener } from '../bus/bus.js';
+import type { BrokerStatus, BrokerStatusListener } from '../broker/broker.js';
 import type { RedisConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { createRedisClient, describeRedisEndpoint } from './client.js';
@@ -19,7 +19,7 @@ export interface RedisClients { publisher: Redis; subscriber: Redis }
 export class RedisLink {
   readonly publisher: RedisConnection;
   readonly subscriber: RedisSubscriber;
-  private readonly cell = new StatusCell<BusStatus>('connecting');
+  private readonly cell = new StatusCell<BrokerStatus>('connecting');
   private users = 0;
   private opened: Promise<void> | null = null;
 
@@ -40,7 +40,7 @@ export class RedisLink {
     });
   }
 
-  get status(): BusStatus {
+  get status(): BrokerStatus {
     return this.cell.value;
   }
 
@@ -49,7 +49,7 @@ export class RedisLink {
     return this.publisher.status.value === 'ready';
   }
 
-  onStatusChange(listener: BusStatusListener): void {
+  onStatusChange(listener: BrokerStatusListener): void {
     this.cell.onChange(listener);
   }
 
@@ -70,7 +70,7 @@ export class RedisLink {
   }
 }
 
-function combine(publisher: RedisConnectionStatus, subscriber: RedisConnectionStatus): BusStatus {
+function combine(publisher: RedisConnectionStatus, subscriber: RedisConnectionStatus): BrokerStatus {
   if (publisher === 'ready' && subscriber === 'ready') return 'connected';
   if (publisher === 'down' || subscriber === 'down' || publisher === 'closed' || subscriber === 'closed') return 'disconnected';
   return 'connecting';

@@ -1,5 +1,5 @@
 /**
- * The one subscriber connection of an instance, shared by the bus (its cluster channel) and the
+ * The one subscriber connection of an instance, shared by the broker (its cluster channel) and the
  * legacy-channel ingress. Channels are registered with a handler; every registered channel is
  * (re)subscribed on each (re)connect before the connection counts as ready.
  */

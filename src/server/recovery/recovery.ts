@@ -1,0 +1,158 @@
+/**
+ * The server side of `recover` (docs/protocol.md, "Recovery"): for each stream the connection names, and is a
+ * member of, send the publications it missed in offset order, then the live ones that raced the
+ * history read, with no gap and no duplicate; answer what could not be recovered, and why.
+ * The connection is already a member (its frames are handled in order, so the `subscribe`s sent
+ * before `recover` are done), so live publications flow while history is read: the gate holds
+ * them meanwhile. History is never read for a stream the connection is not in.
+ */
+import { BROADCAST_STREAM, targetOf, type Broker, type HistoryRead, type StreamPosition } from '../broker/broker.js';
+import { Limiter } from '../broker/limiter.js';
+import type { Connection } from '../connection.js';
+import { prepareFrame } from '../fanout.js';
+import type { Logger } from '../log.js';
+import { now } from '../messages.js';
+import type { RoomRegistry } from '../rooms.js';
+import { RecoveryGate, WATCH_MS, type LiveSpan } from './gate.js';
+
+export type RecoveryReason = 'not_member' | 'epoch_changed' | 'window_passed' | 'unavailable';
+
+export interface StreamRecovery extends StreamPosition { recovered: boolean; missed: number; reason?: RecoveryReason }
+
+export interface RecoveryResult {
+  type: 'recovery_result';
+  recovered: boolean;
+  missed: number;
+  streams: Record<string, StreamRecovery>;
+  timestamp: string;
+}
+
+/** Longest a greeting or subscription confirmation waits for its streams' positions. */
+const POSITIONS_TIMEOUT_MS = 500;
+/** How long after a recovery late live duplicates of recovered publications are still filtered. */
+const SETTLE_MS = 5000;
+
+export class Recovery {
+  private readonly limiter: Limiter;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly rooms: RoomRegistry,
+    private readonly historySize: number,
+    concurrency: number,
+    private readonly log: Logger,
+    private readonly onRecovered: (recovered: boolean, missed: number) => void = () => {},
+  ) {
+    this.limiter = new Limiter(concurrency);
+  }
+
+  /** History reads queued behind the concurrency bound (a reconnect storm). */
+  get waiting(): number {
+    return this.limiter.waiting;
+  }
+
+  /** A new connection: note what it gets live until its `recover` comes (gate.ts). */
+  watch(conn: Connection): void {
+    if (!this.broker.historyEnabled) return;
+    const gate = this.gateOf(conn, true);
+    setTimeout(() => gate.stopWatching(), WATCH_MS).unref();
+  }
+
+  /**
+   * Where `streams` stand now, for a connection that just joined them (docs/protocol.md, "Recovery"
+   * `stream_positions`); undefined without history, a stream left out when it cannot be read.
+   */
+  async positions(streams: string[]): Promise<Record<string, StreamPosition> | undefined> {
+    if (!this.broker.historyEnabled) return undefined;
+    // A hung Redis must not hold a greeting back: after the timeout the stream is left out.
+    const tops = await Promise.all(streams.map((s) => Promise.race([
+      this.broker.history(s, Number.MAX_SAFE_INTEGER, 0).then((r) => r.top, () => null),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), POSITIONS_TIMEOUT_MS).unref()),
+    ])));
+    const out: Record<string, StreamPosition> = {};
+    streams.forEach((s, i) => { const top = tops[i]; if (top) out[s] = top; });
+    return out;
+  }
+
+  async recover(conn: Connection, requested: Record<string, StreamPosition>): Promise<RecoveryResult> {
+    const streams: Record<string, StreamRecovery> = {};
+    const wanted: Array<[string, StreamPosition]> = [];
+    for (const [stream, position] of Object.entries(requested)) {
+      if (!this.isMember(conn, stream)) streams[stream] = { recovered: false, missed: 0, reason: 'not_member', offset: 0, epoch: '' };
+      else if (!this.broker.historyEnabled) streams[stream] = { recovered: false, missed: 0, reason: 'unavailable', offset: 0, epoch: '' };
+      else wanted.push([stream, position]);
+    }
+    const gate = this.gateOf(conn, false);
+    const live = wanted.map(([stream]) => gate.hold(stream));
+    gate.stopWatching();
+    const reads = await Promise.all(wanted.map(([stream, position]) =>
+      this.limiter.run(() => this.broker.history(stream, position.offset, this.historySize)).catch((err: Error) => err)));
+    let missed = 0;
+    wanted.forEach(([stream, position], i) => {
+      const read = reads[i]!;
+      const outcome = read instanceof Error ? null : judge(position, read, live[i] ?? null);
+      if (read instanceof Error) this.log.debug({ err: read.message }, 'history unreadable for recover');
+      let upTo: StreamPosition | null = null;
+      if (outcome !== null && !(read instanceof Error) && outcome.recovered) {
+        for (const entry of outcome.missed) conn.sendPrepared(prepareFrame(entry.frame));
+        upTo = { offset: read.top.offset, epoch: read.top.epoch };
+      }
+      const released = gate.release(stream, upTo);
+      for (const frame of released.frames) conn.sendPrepared(frame);
+      const top = read instanceof Error ? position : read.top;
+      if (outcome === null || released.overflowed) {
+        streams[stream] = { recovered: false, missed: 0, reason: 'unavailable', offset: top.offset, epoch: top.epoch };
+      } else if (!outcome.recovered) {
+        streams[stream] = { recovered: false, missed: 0, reason: outcome.reason, offset: top.offset, epoch: top.epoch };
+      } else {
+        streams[stream] = { recovered: true, missed: outcome.missed.length, offset: top.offset, epoch: top.epoch };
+        missed += outcome.missed.length;
+      }
+    });
+    setTimeout(() => gate.settle(), SETTLE_MS).unref();
+    const recovered = this.broker.historyEnabled && Object.values(streams).every((s) => s.recovered);
+    this.onRecovered(recovered, missed);
+    return { type: 'recovery_result', recovered, missed, streams, timestamp: now() };
+  }
+
+  private gateOf(conn: Connection, watch: boolean): RecoveryGate {
+    if (conn.gate !== null) return conn.gate;
+    const gate: RecoveryGate = new RecoveryGate(() => { if (conn.gate === gate) conn.gate = null; }, watch);
+    conn.gate = gate;
+    return gate;
+  }
+
+  /** `broadcast` reaches every connection; any other stream only its room's members. */
+  private isMember(conn: Connection, stream: string): boolean {
+    if (stream === BROADCAST_STREAM) return true;
+    const target = targetOf(stream);
+    return target.kind === 'room' && this.rooms.isMember(conn, target.roomId);
+  }
+}
+
+type Judgement = { recovered: true; missed: HistoryRead['publications'] } | { recovered: false; reason: RecoveryReason };
+
+/**
+ * Can the client at `position` be brought to `read.top` from what history keeps? It needs every
+ * offset after its own up to the top, except those it already got live since it reconnected.
+ */
+function judge(position: StreamPosition, read: HistoryRead, live: LiveSpan | null): Judgement {
+  const { top, publications } = read;
+  if (position.epoch !== top.epoch || position.offset > top.offset) return { recovered: false, reason: 'epoch_changed' };
+  const from = position.offset + 1;
+  // The offsets needed: [from, top], less the live span [first, last] when it is in this epoch.
+  const ranges: Array<[number, number]> = live !== null && live.first.epoch === top.epoch
+    ? [[from, Math.min(top.offset, live.first.offset - 1)], [Math.max(from, live.last.offset + 1), top.offset]]
+    : [[from, top.offset]];
+  const kept = new Map(publications.map((p) => [p.offset, p]));
+  const missed: HistoryRead['publications'] = [];
+  for (const [low, high] of ranges) {
+    if (high - low + 1 > kept.size) return { recovered: false, reason: 'window_passed' };
+    for (let offset = low; offset <= high; offset++) {
+      const entry = kept.get(offset);
+      if (entry === undefined) return { recovered: false, reason: 'window_passed' };
+      missed.push(entry);
+    }
+  }
+  return { recovered: true, missed };
+}

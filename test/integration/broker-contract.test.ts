@@ -1,0 +1,217 @@
+/**
+ * One contract for every Broker: the memory broker and the Redis broker against a real
+ * redis-server spawned here. Positions, history, its bounds and loss (new epoch), metadata carried
+ * to the deliver function, history switched off; then what only a shared broker can show: several
+ * instances, each publication delivered once per instance in offset order, legacy claims.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import { withPosition, type Broker, type Publication } from '../../src/server/broker/broker.js';
+import { MemoryBroker } from '../../src/server/broker/memory.js';
+import { defaultConfig, type DeliveryConfig } from '../../src/server/config/index.js';
+import { silentLogger } from '../../src/server/log.js';
+import { createRedisDependencies } from '../../src/server/redis/dependencies.js';
+import { rawPublisher, testRedisConfig, waitFor } from '../helpers/redis-gateway.js';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+interface Settings { size?: number; ttlMs?: number; metaTtlMs?: number }
+interface Made { broker: Broker; got: Publication[]; loseHistory(): Promise<void> }
+type Factory = (settings: Settings, instanceId?: string) => Promise<Made>;
+
+const delivery = (s: Settings): DeliveryConfig => ({
+  ...defaultConfig().delivery,
+  historySize: s.size ?? 100, historyTtlMs: s.ttlMs ?? 300_000, historyMetaTtlMs: s.metaTtlMs ?? Math.max(s.ttlMs ?? 0, 3_600_000),
+});
+
+const opened: Broker[] = [];
+async function started(broker: Broker, loseHistory: () => Promise<void>): Promise<Made> {
+  const got: Publication[] = [];
+  await broker.start((p) => got.push(p));
+  opened.push(broker);
+  return { broker, got, loseHistory };
+}
+
+const frame = (n: number, extra: object = {}) => JSON.stringify({ type: 'notification', message: `m${n}`, ...extra });
+const room = (roomId: string) => ({ kind: 'room' as const, roomId });
+
+function contract(name: string, factory: () => Factory): void {
+  describe(`broker contract: ${name}`, () => {
+    test('positions grow by one per stream; the frame carries its position, spliced once', async () => {
+      const { broker, got } = await factory()({});
+      assert.equal(broker.historyEnabled, true);
+      const a1 = await broker.publish({ target: room('entity_a_1'), frame: frame(1) });
+      const a2 = await broker.publish({ target: room('entity_a_1'), frame: frame(2) });
+      const b1 = await broker.publish({ target: { kind: 'all' }, frame: frame(3) });
+      assert.deepEqual([a1?.offset, a2?.offset, b1?.offset], [1, 2, 1]);
+      assert.equal(a1?.epoch, a2?.epoch);
+      await waitFor(() => got.length === 3, 'three deliveries');
+      const parsed = got.map((p) => JSON.parse(p.frame));
+      assert.deepEqual(parsed.map((m) => m.stream_position), [
+        { stream: 'entity_a_1', offset: 1, epoch: a1!.epoch }, { stream: 'entity_a_1', offset: 2, epoch: a1!.epoch },
+        { stream: 'broadcast', offset: 1, epoch: b1!.epoch },
+      ]);
+      assert.deepEqual(parsed.map((m) => m.message), ['m1', 'm2', 'm3'], 'every other field kept');
+      assert.deepEqual(got[1]!.position, { stream: 'entity_a_1', offset: 2, epoch: a1!.epoch });
+      assert.equal(got[0]!.frame, withPosition(frame(1), got[0]!.position!), 'same splice as withPosition');
+    });
+
+    test('history returns what came after an offset, in order, up to a limit, with the top', async () => {
+      const { broker } = await factory()({});
+      for (let i = 1; i <= 5; i++) await broker.publish({ target: room('session_h'), frame: frame(i) });
+      const read = await broker.history('session_h', 2, 100);
+      assert.equal(read.top.offset, 5);
+      assert.deepEqual(read.publications.map((p) => p.offset), [3, 4, 5]);
+      assert.deepEqual(read.publications.map((p) => JSON.parse(p.frame).message), ['m3', 'm4', 'm5']);
+      assert.deepEqual((await broker.history('session_h', 0, 2)).publications.map((p) => p.offset), [1, 2]);
+      assert.deepEqual((await broker.history('session_h', 5, 100)).publications, []);
+      const empty = await broker.history('never_published', 0, 10);
+      assert.equal(empty.top.offset, 0);
+      assert.ok(empty.top.epoch.length > 0, 'a stream without publications still has an epoch');
+      const again = await broker.history('never_published', 0, 10);
+      assert.equal(again.top.epoch, empty.top.epoch, 'and keeps it');
+      const first = await broker.publish({ target: room('never_published'), frame: frame(1) });
+      assert.deepEqual(first, { offset: 1, epoch: empty.top.epoch });
+    });
+
+    test('history keeps the last WSS_HISTORY_SIZE publications of a stream', async () => {
+      const { broker } = await factory()({ size: 10 });
+      for (let i = 1; i <= 35; i++) await broker.publish({ target: room('entity_b_1'), frame: frame(i) });
+      const read = await broker.history('entity_b_1', 25, 10);
+      assert.deepEqual(read.publications.map((p) => p.offset), [26, 27, 28, 29, 30, 31, 32, 33, 34, 35]);
+      const all = await broker.history('entity_b_1', 0, 1000);
+      assert.ok(all.publications.length < 35, `older ones trimmed (kept ${all.publications.length})`);
+    });
+
+    test('history expires after WSS_HISTORY_TTL_S; the position outlives it, then the epoch changes', async () => {
+      const { broker } = await factory()({ ttlMs: 400, metaTtlMs: 1500 });
+      const first = await broker.publish({ target: room('entity_c_1'), frame: frame(1) });
+      await waitFor(async () => (await broker.history('entity_c_1', 0, 10)).publications.length === 0, 'publications expired', 5000);
+      const mid = await broker.history('entity_c_1', 0, 10);
+      assert.deepEqual(mid.top, first, 'offset and epoch still known');
+      await waitFor(async () => (await broker.history('entity_c_1', 0, 10)).top.epoch !== first!.epoch, 'position expired', 8000);
+    });
+
+    test('losing the history (FLUSHALL, restart) starts the stream again in a new epoch', async () => {
+      const made = await factory()({});
+      const before = await made.broker.publish({ target: room('entity_d_1'), frame: frame(1) });
+      await made.broker.publish({ target: room('entity_d_1'), frame: frame(2) });
+      await made.loseHistory();
+      const after = await made.broker.publish({ target: room('entity_d_1'), frame: frame(3) });
+      assert.equal(after?.offset, 1);
+      assert.notEqual(after?.epoch, before?.epoch);
+      const read = await made.broker.history('entity_d_1', 0, 10);
+      assert.deepEqual(read.publications.map((p) => JSON.parse(p.frame).message), ['m3']);
+    });
+
+    test('target, sender exclusion, type and ingress time reach the deliver function', async () => {
+      const { broker, got } = await factory()({}, 'gw-meta');
+      await broker.publish({ target: room('session_x'), frame: frame(1), exclude: 'c42', type: 'notification', ingressAt: 1234 });
+      await waitFor(() => got.length === 1, 'delivery');
+      const p = got[0]!;
+      assert.deepEqual([p.origin, p.target, p.exclude, p.type, p.ingressAt], ['gw-meta', room('session_x'), 'c42', 'notification', 1234]);
+    });
+
+    test('WSS_HISTORY_SIZE=0: delivered once without a position, nothing kept', async () => {
+      const { broker, got } = await factory()({ size: 0 });
+      assert.equal(broker.historyEnabled, false);
+      assert.equal(await broker.publish({ target: { kind: 'all' }, frame: frame(1) }), null);
+      await waitFor(() => got.length === 1, 'delivery');
+      assert.equal(got[0]!.frame, frame(1), 'the frame untouched');
+      assert.equal(got[0]!.position, undefined);
+      await assert.rejects(broker.history('broadcast', 0, 10));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(got.length, 1, 'once');
+    });
+  });
+}
+
+contract('memory', () => async (settings, instanceId = 'mem') => {
+  const broker = new MemoryBroker(instanceId, { size: settings.size ?? 100, ttlMs: settings.ttlMs ?? 300_000, metaTtlMs: settings.metaTtlMs ?? 3_600_000 });
+  return started(broker, async () => broker.forgetAll());
+});
+
+let server: RedisServer;
+let admin: Redis;
+before(async () => {
+  server = await startRedisServer();
+  admin = rawPublisher(server);
+});
+after(async () => {
+  for (const b of opened) await b.close();
+  admin.disconnect();
+  await server.stop();
+});
+
+const redisFactory: Factory = async (settings, instanceId = `gw-${Math.random().toString(36).slice(2, 7)}`) => {
+  // Each test gets its own key prefix, so tests do not see each other's streams.
+  const prefix = `t${Math.random().toString(36).slice(2, 8)}:`;
+  const deps = createRedisDependencies(testRedisConfig(server, { prefix }), silentLogger(), instanceId, delivery(settings));
+  return started(deps.broker, async () => { await admin.flushall(); });
+};
+contract('redis', () => redisFactory);
+
+describe('redis broker: several instances', () => {
+  async function pair(settings: Settings = {}) {
+    const prefix = `p${Math.random().toString(36).slice(2, 8)}:`;
+    const make = async (id: string) => {
+      const deps = createRedisDependencies(testRedisConfig(server, { prefix }), silentLogger(), id, delivery(settings));
+      return started(deps.broker, async () => {});
+    };
+    return [await make('gw-a'), await make('gw-b')] as const;
+  }
+
+  test('every publication reaches every instance once, one stream in offset order, from both origins', async () => {
+    const [a, b] = await pair();
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) sends.push((i % 2 ? a : b).broker.publish({ target: room('entity_s_1'), frame: frame(i) }));
+    await Promise.all(sends);
+    for (const x of [a, b]) {
+      await waitFor(() => x.got.length === 200, 'all 200 delivered');
+      assert.deepEqual(x.got.map((p) => p.position!.offset), Array.from({ length: 200 }, (_, i) => i + 1));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(a.got.length + b.got.length, 400, 'no duplicates');
+  });
+
+  test('history off: the origin delivers its own at once and skips its echo; the other gets it once', async () => {
+    const [a, b] = await pair({ size: 0 });
+    await a.broker.publish({ target: { kind: 'all' }, frame: frame(1) });
+    assert.equal(a.got.length, 1, 'delivered at the origin synchronously');
+    await waitFor(() => b.got.length === 1, 'the other instance');
+    await a.broker.publish({ target: { kind: 'all' }, frame: frame(2) });
+    await waitFor(() => b.got.length === 2, 'second');
+    assert.equal(a.got.length, 2, 'its echoes skipped');
+  });
+
+  test('legacy claims: all instances offer, each occurrence enters history and reaches each instance once', async () => {
+    const [a, b] = await pair();
+    const text = frame(1, { timestamp: '2024-05-01T10:00:00+02:00' });
+    const offers = [];
+    // The same payload twice (PHP: two equal notifications in one second) offered by both instances.
+    for (const occurrence of [1, 2]) for (const x of [a, b]) offers.push(x.broker.publish({ target: { kind: 'all' }, frame: text, claim: { key: 'k1', occurrence } }));
+    const results = await Promise.all(offers);
+    assert.equal(results.filter((r) => r !== null).length, 2, 'two appends, one per occurrence');
+    for (const x of [a, b]) await waitFor(() => x.got.length === 2, 'both occurrences delivered');
+    assert.equal((await a.broker.history('broadcast', 0, 10)).top.offset, 2);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual([a.got.length, b.got.length], [2, 2]);
+  });
+
+  test('a publication whose PUBLISH an instance missed is filled in from history, in order', async () => {
+    const [a, b] = await pair();
+    await a.broker.publish({ target: room('entity_g_1'), frame: frame(1) });
+    await waitFor(() => b.got.length === 1, 'first');
+    // Appended by someone whose PUBLISH nobody heard (a stale script after a freeze): offset 2.
+    const streamKey = (await admin.keys('*h:{entity_g_1}:s'))[0]!;
+    const metaKey = streamKey.replace(/:s$/, ':m');
+    const epoch = await admin.hget(metaKey, 'e');
+    await admin.hincrby(metaKey, 'o', 1);
+    await admin.xadd(streamKey, '2-1', 'd', withPosition(frame(2), { stream: 'entity_g_1', offset: 2, epoch: epoch! }), 'i', 'x:1', 'o', 'gw-c', 'x', '', 'l', '');
+    await a.broker.publish({ target: room('entity_g_1'), frame: frame(3) });
+    for (const x of [a, b]) {
+      await waitFor(() => x.got.length === 3, 'gap filled');
+      assert.deepEqual(x.got.map((p) => JSON.parse(p.frame).message), ['m1', 'm2', 'm3']);
+    }
+  });
+});
