@@ -13,7 +13,7 @@ export function broadcastPayload(seq: number, sentUs: number): string {
   return pad(`{"type":"notification","message":"New booking created","bench":[${seq},${sentUs}],"timestamp":"${timestamp}","data":{"id":${seq},"pad":"`, '"}}');
 }
 
-/** A session-targeted notification for one client (PROTOCOL.md: `target: "session"`). */
+/** A session-targeted notification for one client (docs/protocol.md: `target: "session"`). */
 export function sessionPayload(seq: number, sentUs: number, sessionId: string): string {
   return pad(`{"type":"notification","target":"session","sessionId":"${sessionId}","message":"Your application was updated","bench":[${seq},${sentUs}],"timestamp":"${timestamp}","data":{"pad":"`, '"}}');
 }

@@ -13,7 +13,7 @@ import { backoffDelay } from '../protocol/backoff.js';
 import { CLOSE_CODES } from '../protocol/constants.js';
 import { isServerOnlyType } from '../protocol/message-types.js';
 import { ENTITY_ROOM_PREFIX, entityRoomId, SESSION_ROOM_PREFIX } from '../protocol/room-ids.js';
-import type { JsonObject, PartialApplicationsData } from '../protocol/types.js';
+import type { ClientFrame, JsonObject, PartialApplicationsData } from '../protocol/types.js';
 import type { ClientEnvironment, SocketLike, StatusView, TimerHandle } from './environment.js';
 import { EVENT_PREFIX, type ClientEventMap, type ClientEventName } from './events.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
@@ -103,7 +103,7 @@ export class WebSocketClient {
   /** Send `{type, message, ...additionalData, timestamp}`; false (nothing sent) when not connected. */
   sendMessage(type: string, message: unknown, additionalData: JsonObject = {}): boolean {
     const data: JsonObject = { type, message, ...additionalData, timestamp: stamp() };
-    if (!this.write(data)) return false;
+    if (!this.writeJson(data)) return false;
     this.emit('sent', data);
     return true;
   }
@@ -375,11 +375,11 @@ export class WebSocketClient {
       case 'pong':
         return;
       case 'server_ping':
-        this.write({ type: 'pong', id: `pong_${Date.now()}`, reply_to: data.id ?? null, timestamp: stamp() });
+        this.write({ type: 'pong', id: `pong_${Date.now()}`, reply_to: typeof data.id === 'string' ? data.id : null, timestamp: stamp() });
         return;
       case 'room_ping':
         if (typeof data.roomId === 'string') {
-          this.write({ type: 'room_ping_response', roomId: data.roomId, pingId: data.pingId, timestamp: stamp() });
+          this.write({ type: 'room_ping_response', roomId: data.roomId, pingId: typeof data.pingId === 'string' ? data.pingId : undefined, timestamp: stamp() });
         }
         return this.emit('message', data); // the original passed room pings on to the page
       case 'partial_applications_response':
@@ -417,8 +417,13 @@ export class WebSocketClient {
 
   // ---- helpers ----------------------------------------------------------------------------
 
-  /** Write a frame if the socket is open. */
-  private write(frame: JsonObject): boolean {
+  /** Write a protocol frame (typed by the protocol's schemas) if the socket is open. */
+  private write(frame: ClientFrame): boolean {
+    return this.writeJson(frame);
+  }
+
+  /** Write any JSON object (the page's own `sendMessage` types) if the socket is open. */
+  private writeJson(frame: JsonObject): boolean {
     const socket = this.socket;
     if (this.state !== 'open' || !socket || socket.readyState !== SOCKET_OPEN) {
       this.debug('WebSocket is not connected; not sent:', frame.type);

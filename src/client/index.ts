@@ -14,7 +14,9 @@ export type {
   RecoveredDetail, ResyncDetail,
 } from './events.js';
 export type { StreamPosition } from './streams.js';
-export type { PartialApplicationsData, JsonObject } from '../protocol/types.js';
+export type {
+  ClientFrame, ClientType, ErrorReply, JsonObject, PartialApplicationsData, ServerMessage, ServerType,
+} from '../protocol/types.js';
 
 /**
  * Connect to `customUrl` (default `ws(s)://<page host>/wss`) and return the client. Like the

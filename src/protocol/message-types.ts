@@ -17,6 +17,8 @@ export const SERVER_ONLY_TYPES = [
   'partial_applications_response',
   // periodic
   'server_ping', 'server_pong', 'room_ping',
+  // history: the answer to `recover`
+  'recovery_result',
   // what PorticoEstate publishes for the gateway to route (Redis channels, spool files)
   'session_targeted', 'update_partial_applications', 'refresh_bookinguser', 'server_message',
   'notification_event', 'cache_invalidation',

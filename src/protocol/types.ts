@@ -1,121 +1,78 @@
 /**
- * The wire contract as TypeScript types (see shared PROTOCOL.md). Pure types: the browser
- * client, the publisher and the server all import them; validation lives in validate.ts.
+ * The wire contract as TypeScript types, derived from the schemas (validate.ts for client
+ * messages and ingress payloads, server-messages.ts for what the server sends), so there is one
+ * definition. Type-only imports: the browser client and the publisher import these without
+ * pulling zod into their bundles.
  */
-import type { ErrorCode, LegacyChannel } from './constants.js';
+import type { z } from 'zod';
+import type { LegacyChannel } from './constants.js';
+import type { partialApplicationsDataSchema, roomInfoSchema, serverSchemas, sessionContextSchema, streamPositionsSchema } from './server-messages.js';
+import type {
+  clientSchemas, notificationsPayloadSchema, roomMessagesPayloadSchema, sessionMessagesPayloadSchema,
+} from './validate.js';
 
 /** Any JSON object on the wire. Relayed messages keep unknown fields. */
 export type JsonObject = { [key: string]: unknown };
 
-export interface SessionContext {
-  hasSession: true;
-  sessionType: 'booking' | 'standard';
-}
+export type SessionContext = z.infer<typeof sessionContextSchema>;
 
 // ---- client → server -------------------------------------------------------------------
 
-export interface PingMessage { type: 'ping'; id?: string | number; heartbeat_id?: string | number; count?: number }
-export interface PongMessage { type: 'pong'; id?: string; reply_to?: string | null; client_timestamp?: number }
-export interface UpdateUserInfoMessage { type: 'update_user_info'; userId: number | string }
-export interface UpdateSessionMessage {
-  type: 'update_session'; sessionId: string;
-  /** Signed identity token (WSS_AUTH_SECRET). `accountId`/`ssn` are claims: checked, never trusted. */
-  token?: string; accountId?: number | string; ssn?: string;
-}
-export interface GetPartialApplicationsMessage { type: 'get_partial_applications' }
-export interface SubscribeMessage { type: 'subscribe'; entityType: string; entityId: string | number }
-export interface UnsubscribeMessage { type: 'unsubscribe'; entityType: string; entityId: string | number }
-export interface RoomMessage { type: 'room_message'; roomId: string; [key: string]: unknown }
-export interface SessionMessage { type: 'session_message'; [key: string]: unknown }
-export interface EntityEventMessage { type: 'entity_event'; entityType: string; entityId: string | number; [key: string]: unknown }
-export interface RoomPingResponseMessage { type: 'room_ping_response'; roomId: string; pingId?: string }
-export interface ChatMessage { type: 'chat'; message: unknown; [key: string]: unknown }
-export interface NotificationMessage { type: 'notification'; message: unknown; [key: string]: unknown }
+export type ClientType = keyof typeof clientSchemas;
 
-export type ClientMessage =
-  | PingMessage | PongMessage | UpdateUserInfoMessage | UpdateSessionMessage
-  | GetPartialApplicationsMessage | SubscribeMessage | UnsubscribeMessage | RoomMessage
-  | SessionMessage | EntityEventMessage | RoomPingResponseMessage | ChatMessage | NotificationMessage;
+/** A client message of type `K` as its handler receives it (validated; userId etc. not yet checked). */
+export type ClientMessage<K extends ClientType = ClientType> = { [T in K]: z.output<(typeof clientSchemas)[T]> & { type: T } }[K];
 
-export type ClientMessageType = ClientMessage['type'];
+/** A client message of type `K` as a sender writes it. */
+export type ClientFrame<K extends ClientType = ClientType> = { [T in K]: z.input<(typeof clientSchemas)[T]> & { type: T } }[K];
 
 // ---- server → client -------------------------------------------------------------------
 
-interface Stamped { timestamp: string }
+export type ServerType = keyof typeof serverSchemas;
 
-/** A room a connection is in, as PorticoEstate's NestJS gateway lists them (Socket.IO dialect). */
-export interface RoomInfo { id: string; size: number; type: 'session' | 'entity' | 'user' | 'other' }
-/** Where each named stream stands now (docs/protocol.md, "Recovery"), so a client can recover a stream it got nothing from yet. */
-export type StreamPositions = Record<string, { offset: number; epoch: string }>;
-export interface ConnectionSuccess extends Stamped {
-  type: 'connection_success'; message: string; roomId: string | null;
-  /** With history on: `broadcast` and the session room. */
-  stream_positions?: StreamPositions;
-  /** Socket.IO dialect only. */
-  rooms?: RoomInfo[];
-}
-export interface SessionIdRequired extends Stamped { type: 'session_id_required'; message: string; code: 'NO_SESSION' }
-export interface PongReply extends Stamped { type: 'pong'; id: string; reply_to: string | number | null; heartbeat_id: string | number | null }
-export interface UserInfoUpdateConfirmation extends Stamped {
-  type: 'user_info_update_confirmation'; success: true; message: string; userId: number;
-}
-export interface SessionUpdateConfirmation extends Stamped {
-  type: 'session_update_confirmation'; success: true; message: string;
-  action: 'none' | 'set' | 'updated'; wasRequired: boolean; sessionId: string;
-  /** With history on: the streams of the rooms the connection is in now. */
-  stream_positions?: StreamPositions;
-  /** Socket.IO dialect only. */
-  rooms?: RoomInfo[];
-}
-/** Socket.IO dialect: sent when the connection joins its session room or an entity room (NestJS gateway's shape). */
-export interface RoomJoined extends Stamped {
-  type: 'room_joined'; roomId: string; roomType: 'session' | 'entity'; message: string;
-  /** Members on this instance (the NestJS gateway's count was per instance too). */
-  roomSize: number;
-  entityType?: string; entityId?: string | number;
-}
-/** Socket.IO dialect: the server is going away; the Next.js client reconnects on it. */
-export interface ReconnectRequired extends Stamped { type: 'reconnect_required'; message: string }
-export interface SubscriptionConfirmation extends Stamped {
-  type: 'subscription_confirmation'; entityType: string; entityId: string | number;
-  status: 'subscribed' | 'unsubscribed'; roomId: string;
-  /** With history on, when subscribed: the entity room's stream. */
-  stream_positions?: StreamPositions;
-}
-export interface ErrorReply extends Stamped { type: 'error'; message: string; code: ErrorCode }
-export interface ServerPing extends Stamped { type: 'server_ping'; id: string }
-export interface RoomPing extends Stamped { type: 'room_ping'; roomId: string; pingId: string }
+/** A message the server itself originates; `ServerMessage` alone is the union of all of them. */
+export type ServerMessage<K extends ServerType = ServerType> = { [T in K]: z.output<(typeof serverSchemas)[T]> & { type: T } }[K];
 
-export interface PartialApplicationsSuccess {
-  error: false; status: 'success'; applications: unknown[]; count: number; sessionId: string;
-  source?: 'server_push'; timestamp?: string;
-}
-export interface PartialApplicationsFailure {
-  error: true; status: 'error'; message: string; source?: 'server_push'; timestamp?: string;
-}
-export type PartialApplicationsData = PartialApplicationsSuccess | PartialApplicationsFailure;
-export interface PartialApplicationsResponse extends Stamped {
-  type: 'partial_applications_response'; data: PartialApplicationsData;
-}
+export type ConnectionSuccess = ServerMessage<'connection_success'>;
+export type SessionIdRequired = ServerMessage<'session_id_required'>;
+export type PongReply = ServerMessage<'pong'>;
+export type UserInfoUpdateConfirmation = ServerMessage<'user_info_update_confirmation'>;
+export type SessionUpdateConfirmation = ServerMessage<'session_update_confirmation'>;
+export type SubscriptionConfirmation = ServerMessage<'subscription_confirmation'>;
+export type ErrorReply = ServerMessage<'error'>;
+export type ServerPing = ServerMessage<'server_ping'>;
+export type RoomPing = ServerMessage<'room_ping'>;
+export type PartialApplicationsResponse = ServerMessage<'partial_applications_response'>;
+export type BookingUserRefresh = ServerMessage<'refresh_bookinguser'>;
+export type RecoveryResultMessage = ServerMessage<'recovery_result'>;
+export type RoomJoined = ServerMessage<'room_joined'>;
+export type ReconnectRequired = ServerMessage<'reconnect_required'>;
+export type RoomInfo = z.infer<typeof roomInfoSchema>;
+export type StreamPositions = z.infer<typeof streamPositionsSchema>;
+export type PartialApplicationsData = z.infer<typeof partialApplicationsDataSchema>;
 
-export interface BookingUserRefresh extends Stamped { type: 'refresh_bookinguser'; message: string; action: string }
+declare const relayedBrand: unique symbol;
 
-export type ServerMessage =
-  | BookingUserRefresh | ConnectionSuccess | SessionIdRequired | PongReply | UserInfoUpdateConfirmation
-  | SessionUpdateConfirmation | SubscriptionConfirmation | ErrorReply | ServerPing | RoomPing
-  | PartialApplicationsResponse | RoomJoined | ReconnectRequired;
+/**
+ * A relayed message (a client's, or one the web application published) with its `timestamp`.
+ * Branded: only the server's `stamped()` makes one, so a hand-built object cannot pass for it.
+ */
+export type Relayed = JsonObject & { timestamp: unknown; readonly [relayedBrand]: true };
+
+/** Everything the gateway writes to clients. */
+export type Outbound = ServerMessage | Relayed;
 
 // ---- ingress payloads (Redis channels, spool files, HTTP publish) ---------------------
 
-export interface NotificationsPayload extends JsonObject {
-  type?: string; target?: 'entity' | 'session' | string;
-  entityType?: string; entityId?: string | number; sessionId?: string;
-}
-export interface SessionTargetedPayload extends JsonObject { type: 'session_targeted'; sessionId: string; data?: JsonObject }
-export interface UpdatePartialApplicationsPayload extends JsonObject { type: 'update_partial_applications'; sessionId: string }
-export interface RefreshBookingUserPayload extends JsonObject { type: 'refresh_bookinguser'; sessionId: string; message?: string; action?: string }
-/** `target: "user"` on `notifications` (PHP's sendToUserRoom). */
-export interface UserTargetedPayload extends JsonObject { target: 'user'; userType: string; identifier: string | number; type?: string }
-export interface RoomMessagesPayload extends JsonObject { type?: string; roomId: string }
+export type NotificationsPayload = z.input<typeof notificationsPayloadSchema>;
+export type SessionMessagesPayload = z.input<typeof sessionMessagesPayloadSchema>;
+export type RoomMessagesPayload = z.input<typeof roomMessagesPayloadSchema>;
 
-export interface IngressMessage { channel: LegacyChannel; payload: JsonObject }
+export interface IngressPayloads {
+  notifications: NotificationsPayload;
+  session_messages: SessionMessagesPayload;
+  room_messages: RoomMessagesPayload;
+}
+
+/** One payload on one channel; `IngressMessage` alone is any of them. */
+export type IngressMessage<C extends LegacyChannel = LegacyChannel> = { [T in C]: { channel: T; payload: IngressPayloads[T] } }[C];

@@ -1,19 +1,15 @@
 /**
- * Builders for exactly the channel payloads PorticoEstate's PHP helper publishes (PROTOCOL.md,
- * "Redis ingress" and "Server-side helpers"). Pure functions: each validates its arguments and
+ * Builders for exactly the channel payloads PorticoEstate's PHP helper publishes (docs/protocol.md,
+ * "Ingress"). Pure functions: each validates its arguments and
  * throws a `PublisherArgumentError` naming the bad one, so a mistake surfaces in the caller's
  * stack trace instead of as a payload the gateway later drops.
  */
-import type { LegacyChannel } from '../protocol/constants.js';
 import { entityRoomId } from '../protocol/room-ids.js';
-import type { JsonObject } from '../protocol/types.js';
+import type { IngressMessage, JsonObject } from '../protocol/types.js';
 import { SESSION_ID_PATTERN } from '../protocol/validate.js';
 
-/** A payload ready to publish on one of the three channels. */
-export interface ChannelMessage {
-  channel: LegacyChannel;
-  payload: JsonObject;
-}
+/** A payload ready to publish on one of the three channels (the gateway's own ingress types). */
+export type ChannelMessage = IngressMessage;
 
 /** Thrown synchronously for arguments that cannot make a valid payload. */
 export class PublisherArgumentError extends TypeError {

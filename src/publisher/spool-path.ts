@@ -1,5 +1,5 @@
 /**
- * The last delivery path: a spool file the gateway picks up (PROTOCOL.md, "Spool-file fallback").
+ * The last delivery path: a spool file the gateway picks up (docs/protocol.md, "Spool files").
  * The file is written under a dot-name the gateway ignores, with mode 0600, then renamed into
  * place, so a gateway never sees half a file.
  *

@@ -4,6 +4,7 @@
  * class; how bytes reach the client is the subclass's business (ws-connection.ts for the raw
  * WebSocket endpoint, socketio/connection.ts for Socket.IO).
  */
+import type { ServerMessage } from '../protocol/types.js';
 import type { RecoveryGate } from './recovery/gate.js';
 import type { SessionType } from './session.js';
 import { NO_IDENTITIES, type Identities } from './identity/resolver.js';
@@ -77,13 +78,11 @@ export abstract class Connection {
   /** Drop at once, discarding anything unsent. */
   abstract terminate(): void;
 
-  send(message: object): boolean {
+  /** A reply or greeting of the server's own (relays go through the Relay and `sendPrepared`). */
+  send(message: ServerMessage): boolean {
     const frame = JSON.stringify(message);
     const sent = this.sendFrame(frame);
-    if (sent && this.opts.onSent) {
-      const type = (message as { type?: unknown }).type;
-      this.opts.onSent(typeof type === 'string' ? type : 'untyped', Buffer.byteLength(frame));
-    }
+    if (sent && this.opts.onSent) this.opts.onSent(message.type, Buffer.byteLength(frame));
     return sent;
   }
 

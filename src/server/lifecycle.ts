@@ -87,7 +87,7 @@ export class ConnectionLifecycle {
       const greeting = { ...connectionSuccess(conn.sessionRoom), ...roomsField(this.ctx.rooms, conn) };
       conn.send(positions ? { ...greeting, stream_positions: positions } : greeting);
       if (outcome.kind === 'invalid_token') {
-        conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, `Identity token refused: ${outcome.reason}`));
+        conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, outcome.reason));
         this.observer.errorSent(ERROR_CODES.INVALID_TOKEN);
       }
     });
@@ -114,7 +114,7 @@ export class ConnectionLifecycle {
       const now = Date.now();
       if (now - (this.lastRateError.get(conn) ?? 0) >= RATE_ERROR_INTERVAL_MS) {
         this.lastRateError.set(conn, now);
-        conn.send(errorReply(ERROR_CODES.RATE_LIMITED, 'Too many messages; slow down'));
+        conn.send(errorReply(ERROR_CODES.RATE_LIMITED));
         this.observer.errorSent(ERROR_CODES.RATE_LIMITED);
       }
       return;
@@ -123,7 +123,7 @@ export class ConnectionLifecycle {
     try {
       msg = message();
     } catch {
-      conn.send(errorReply(ERROR_CODES.INVALID_JSON, 'Message is not valid JSON'));
+      conn.send(errorReply(ERROR_CODES.INVALID_JSON));
       this.observer.messageIn('invalid', bytes);
       this.observer.errorSent(ERROR_CODES.INVALID_JSON);
       return;

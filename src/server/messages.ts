@@ -1,9 +1,10 @@
 /** Builders for every message the server itself originates. Each carries `timestamp`. */
 import { randomBytes } from 'node:crypto';
 import { TEXTS, type ErrorCode } from '../protocol/constants.js';
+import { errorText, type ErrorTextArgs } from '../protocol/errors.js';
 import type {
   BookingUserRefresh, ConnectionSuccess, ErrorReply, PartialApplicationsData, PartialApplicationsResponse, PongReply,
-  ReconnectRequired, RoomPing, ServerPing, SessionIdRequired,
+  ReconnectRequired, Relayed, RoomPing, ServerPing, SessionIdRequired,
 } from '../protocol/types.js';
 
 export const now = (): string => new Date().toISOString();
@@ -19,8 +20,9 @@ export const connectionSuccess = (roomId: string | null): ConnectionSuccess =>
 export const sessionIdRequired = (): SessionIdRequired =>
   ({ type: 'session_id_required', message: TEXTS.sessionRequired, code: 'NO_SESSION', timestamp: now() });
 
-export const errorReply = (code: ErrorCode, message: string): ErrorReply =>
-  ({ type: 'error', message, code, timestamp: now() });
+/** An `error` reply with the text of `code` from the one table (protocol/errors.ts). */
+export const errorReply = <C extends ErrorCode>(code: C, ...args: ErrorTextArgs<C>): ErrorReply =>
+  ({ type: 'error', message: errorText(code, ...args), code, timestamp: now() });
 
 export const pongReply = (replyTo: string | number | null, heartbeatId: string | number | null): PongReply =>
   ({ type: 'pong', id: uniqueId('pong_'), reply_to: replyTo, heartbeat_id: heartbeatId, timestamp: now() });
@@ -37,8 +39,8 @@ export const bookingUserRefresh = (message?: string, action?: string): BookingUs
   ({ type: 'refresh_bookinguser', message: message ?? TEXTS.bookingUserRefreshed, action: action ?? 'refresh', timestamp: now() });
 
 /** Add `timestamp` to a relayed or ingress object that lacks one (the original's rule). */
-export function stamped<T extends Record<string, unknown>>(message: T): T & { timestamp: unknown } {
-  return message.timestamp === undefined ? { ...message, timestamp: now() } : (message as T & { timestamp: unknown });
+export function stamped(message: Record<string, unknown>): Relayed {
+  return (message.timestamp === undefined ? { ...message, timestamp: now() } : message) as Relayed;
 }
 
 export const reconnectRequired = (message: string): ReconnectRequired => ({ type: 'reconnect_required', message, timestamp: now() });

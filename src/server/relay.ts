@@ -2,6 +2,7 @@
  * Outbound deliveries: serialise once, publish through the broker, and (as the broker's deliver
  * function) write the frame to the matching local connections.
  */
+import type { Outbound } from '../protocol/types.js';
 import { targetOf, type Broker, type BrokerTarget, type IngestClaim, type Publication, type StreamPosition } from './broker/broker.js';
 import type { Connection } from './connection.js';
 import { prepareFrame } from './fanout.js';
@@ -17,12 +18,12 @@ export class Relay {
   ) {}
 
   /** Every connection on every instance, except `exclude`. Enters the `broadcast` stream. */
-  toAll(message: object, exclude?: Connection, ingressAt?: number): Promise<StreamPosition | null> {
+  toAll(message: Outbound, exclude?: Connection, ingressAt?: number): Promise<StreamPosition | null> {
     return this.publish({ kind: 'all' }, message, exclude, ingressAt);
   }
 
   /** Members of `roomId` on every instance, except `exclude`. Enters the room's stream. */
-  toRoom(roomId: string, message: object, exclude?: Connection, ingressAt?: number): Promise<StreamPosition | null> {
+  toRoom(roomId: string, message: Outbound, exclude?: Connection, ingressAt?: number): Promise<StreamPosition | null> {
     return this.publish({ kind: 'room', roomId }, message, exclude, ingressAt);
   }
 
@@ -31,12 +32,12 @@ export class Relay {
    * enters the room's stream once across instances and reaches the members everywhere from there;
    * without one (pings) it is written to this instance's members only and kept nowhere.
    */
-  toLocalRoom(roomId: string, message: object, ingressAt?: number, claim?: IngestClaim): void {
+  toLocalRoom(roomId: string, message: Outbound, ingressAt?: number, claim?: IngestClaim): void {
     this.local({ kind: 'room', roomId }, message, ingressAt, claim);
   }
 
   /** Every connection on this instance (see toLocalRoom for `claim`). */
-  toLocalAll(message: object, ingressAt?: number, claim?: IngestClaim): void {
+  toLocalAll(message: Outbound, ingressAt?: number, claim?: IngestClaim): void {
     this.local({ kind: 'all' }, message, ingressAt, claim);
   }
 
@@ -66,7 +67,7 @@ export class Relay {
     return target.kind === 'all' ? this.connections.size > 0 : this.rooms.has(target.roomId);
   };
 
-  private local(target: BrokerTarget, message: object, ingressAt = Date.now(), claim?: IngestClaim): void {
+  private local(target: BrokerTarget, message: Outbound, ingressAt = Date.now(), claim?: IngestClaim): void {
     if (claim) {
       void this.broker.publish({ ...this.request(message, ingressAt), target, claim });
       return;
@@ -74,12 +75,12 @@ export class Relay {
     this.deliver({ origin: this.instanceId, target, ...this.request(message, ingressAt) });
   }
 
-  private publish(target: BrokerTarget, message: object, exclude?: Connection, ingressAt = Date.now()): Promise<StreamPosition | null> {
+  private publish(target: BrokerTarget, message: Outbound, exclude?: Connection, ingressAt = Date.now()): Promise<StreamPosition | null> {
     return this.broker.publish({ ...this.request(message, ingressAt), target, exclude: exclude?.id });
   }
 
-  private request(message: object, ingressAt: number): { frame: string; ingressAt: number; type?: string } {
-    const type = (message as { type?: unknown }).type;
+  private request(message: Outbound, ingressAt: number): { frame: string; ingressAt: number; type?: string } {
+    const type = message.type;
     return { frame: JSON.stringify(message), ingressAt, type: typeof type === 'string' ? type : undefined };
   }
 }

@@ -69,3 +69,12 @@ test('a gateway without a client build answers 503 naming the fix, and still ser
     await bare.close();
   }
 });
+
+test('the browser bundles take only types from the protocol module: no zod in them', async () => {
+  for (const p of ['/client.js', '/websocket-test']) {
+    const body = await (await fetch(gw.httpUrl + p)).text();
+    assert.match(body, /createWebSocketClient/);
+    assert.doesNotMatch(body, /ZodError|safeParse|\$ZodType/, `${p} carries zod`);
+    assert.ok(body.length < 40_000, `${p} is ${body.length} bytes`);
+  }
+});

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { ERROR_CODES } from '../../src/protocol/constants.js';
+import { errorText } from '../../src/protocol/errors.js';
 import { FAILED_DIR } from '../../src/server/ingress/spool.js';
 import { sessionRoomId } from '../../src/server/session.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -39,7 +41,7 @@ test('session_message without a session: NO_SESSION to the sender, relayed to no
   const withSession = await connect(gw, clients, 'PHPSESSID=errorPathsSession01');
   lonely.send({ type: 'session_message', message: 'to whom?' });
   const err = await lonely.ofType('error');
-  assert.deepEqual([err.code, err.message], ['NO_SESSION', 'No session found']);
+  assert.deepEqual([err.code, err.message], ['NO_SESSION', errorText(ERROR_CODES.NO_SESSION)]);
   for (const c of [other, withSession, lonely]) assert.ok(await c.expectNone((m) => m.message === 'to whom?', 100), 'not relayed');
   await assertStillServed(lonely, 'after-no-session');
 }));

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { encodeTextFrame, PendingChain } from '../../src/server/fanout.js';
+import { stamped } from '../../src/server/messages.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { TestClient } from '../helpers/ws-client.js';
 
@@ -47,9 +48,9 @@ test('a reply sent between two broadcasts arrives between them', async () => {
   const client = await TestClient.connect(gw.url);
   try {
     const conn = [...gw.gateway.connections][0]!;
-    gw.gateway.relay.toLocalAll({ type: 'notification', message: 'first' });
-    conn.send({ type: 'direct', message: 'reply' });
-    gw.gateway.relay.toLocalAll({ type: 'notification', message: 'second' });
+    gw.gateway.relay.toLocalAll(stamped({ type: 'notification', message: 'first' }));
+    conn.send({ type: 'connection_success', message: 'reply', roomId: null, timestamp: new Date().toISOString() });
+    gw.gateway.relay.toLocalAll(stamped({ type: 'notification', message: 'second' }));
     const seen: string[] = [];
     for (let i = 0; i < 3; i++) seen.push((await client.next((m) => m.message === 'first' || m.message === 'reply' || m.message === 'second')).message);
     assert.deepEqual(seen, ['first', 'reply', 'second']);
@@ -63,12 +64,12 @@ test('broadcasts in one turn reach every client in order, and a close after them
   const gw = await startTestGateway();
   const clients = await Promise.all([1, 2, 3].map(() => TestClient.connect(gw.url)));
   try {
-    for (let i = 0; i < 50; i++) gw.gateway.relay.toLocalAll({ type: 'notification', seq: i });
+    for (let i = 0; i < 50; i++) gw.gateway.relay.toLocalAll(stamped({ type: 'notification', seq: i }));
     for (const c of clients) {
       for (let i = 0; i < 50; i++) assert.equal((await c.next((m) => m.type === 'notification')).seq, i);
     }
     const conn = [...gw.gateway.connections][0]!;
-    gw.gateway.relay.toLocalAll({ type: 'notification', seq: 'last' });
+    gw.gateway.relay.toLocalAll(stamped({ type: 'notification', seq: 'last' }));
     conn.close(1000, 'bye');
     const closedOne = await Promise.race(clients.map((c) => c.waitClosed(5000).then(() => c)));
     assert.equal((await closedOne.next((m) => m.type === 'notification')).seq, 'last', 'pending broadcast written before the close frame');

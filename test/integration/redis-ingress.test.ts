@@ -1,5 +1,5 @@
 /**
- * Redis legacy channels: every payload form of PROTOCOL.md ("Redis ingress") published as a raw
+ * Redis legacy channels: every payload form of docs/protocol.md ("Ingress") published as a raw
  * JSON string, as PHP does, reaches exactly the right connections, once per connection even
  * with two gateways subscribed; bad payloads are logged sparingly and never stop the ingress.
  */

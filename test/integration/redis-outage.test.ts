@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { health, rawPublisher, quietWindow, startRedisGateway, teardown, waitFor, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer } from '../helpers/redis-server.js';
+import { stamped } from '../../src/server/messages.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
 
 const transitions = (g: RedisTestGateway, to: string) => g.lines.filter((l) => l.msg === `redis connected -> ${to}` || l.msg.startsWith(`redis connected -> ${to};`)).length;
@@ -76,7 +77,7 @@ test('Redis killed mid-run and restarted on the same port', async () => {
 
     // Publishes while down are delivered here at once and kept, not queued in ioredis.
     const kept = A.gateway.broker.outage().buffered; // the chat and the spool file above
-    for (let i = 0; i < 5000; i++) void A.gateway.relay.toAll({ type: 'outage_flood', i });
+    for (let i = 0; i < 5000; i++) void A.gateway.relay.toAll(stamped({ type: 'outage_flood', i }));
     assert.equal(A.gateway.broker.outage().buffered, kept + 5000);
     assert.equal((await health(A)).outage.buffered, kept + 5000, '/health shows the buffer');
     const publisher = A.redis.link.publisher.client as unknown as { offlineQueue: { length: number }; commandQueue: { length: number } };
@@ -124,7 +125,7 @@ test('WSS_OUTAGE_BUFFER bounds what is kept: beyond it counted, logged once, rea
   try {
     await server.stop();
     await waitFor(async () => (await health(A)).redis === 'disconnected', 'A sees redis down');
-    for (let i = 0; i < 150; i++) void A.gateway.relay.toAll({ type: 'bounded_flood', i });
+    for (let i = 0; i < 150; i++) void A.gateway.relay.toAll(stamped({ type: 'bounded_flood', i }));
     assert.deepEqual([A.gateway.broker.outage().buffered, A.gateway.broker.outage().dropped], [100, 50]);
     assert.equal(A.lines.filter((l) => /^outage buffer full/.test(l.msg)).length, 1, 'logged once');
     await waitFor(() => a1.count((m) => m.type === 'bounded_flood') === 150, 'all delivered locally');
@@ -137,22 +138,53 @@ test('WSS_OUTAGE_BUFFER bounds what is kept: beyond it counted, logged once, rea
   }
 });
 
-test('a stream that lost a publication beyond WSS_OUTAGE_BUFFER gets a new epoch, so recovering it says recovered:false', async () => {
+test('a stream that lost a publication beyond WSS_OUTAGE_BUFFER is marked: recovering from before the loss says recovered:false', async () => {
   const server = await startRedisServer();
   // A burst with Redis up: one reply outstanding at most, five kept, the rest dropped.
   const A = await startRedisGateway(server, { delivery: { outageBuffer: 5 }, redis: { maxPendingPublishes: 1 } });
+  const early = await TestClient.connect(A.url);
   try {
-    A.gateway.relay.toRoom('entity_quiet_1', { type: 'untouched' });
+    A.gateway.relay.toRoom('entity_quiet_1', stamped({ type: 'untouched' }));
     await waitFor(async () => (await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.offset === 1, 'the quiet room has its one publication');
-    const quietBefore = (await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.epoch;
-    const before = (await A.gateway.broker.history('broadcast', 0, 0)).top.epoch;
-    for (let i = 0; i < 50; i++) void A.gateway.relay.toAll({ type: 'burst', i });
+    A.gateway.relay.toAll(stamped({ type: 'before_burst' }));
+    const seen = (await early.next((m) => m.type === 'before_burst')).stream_position as { offset: number; epoch: string };
+    for (let i = 0; i < 50; i++) void A.gateway.relay.toAll(stamped({ type: 'burst', i }));
     assert.ok(A.gateway.broker.outage().dropped > 0, 'the burst overflowed the buffer');
-    await waitFor(async () => (await A.gateway.broker.history('broadcast', 0, 0)).top.epoch !== before, 'broadcast history reset');
-    assert.equal((await A.gateway.broker.history('entity_quiet_1', 0, 0)).top.epoch, quietBefore, 'a stream that lost nothing keeps its epoch');
-    assert.equal(A.lines.filter((l) => /^history reset for streams that lost messages/.test(l.msg)).length, 1);
+    await waitFor(async () => (await A.gateway.broker.history('broadcast', 0, 0)).lostAfter !== undefined, 'broadcast marked as lossy');
+    const read = await A.gateway.broker.history('broadcast', 0, 0);
+    assert.equal(read.lostAfter, read.top.offset);
+    assert.equal(read.top.epoch, seen.epoch, 'history itself is kept (other instances may still fill gaps from it)');
+    assert.equal((await A.gateway.broker.history('entity_quiet_1', 0, 0)).lostAfter, undefined, 'a stream that lost nothing is not marked');
+    assert.equal(A.lines.filter((l) => /^streams marked as having lost messages/.test(l.msg)).length, 1);
+
+    const fromBefore = await TestClient.connect(A.url);
+    const fromAfter = await TestClient.connect(A.url);
+    fromBefore.send({ type: 'recover', streams: { broadcast: { offset: seen.offset, epoch: seen.epoch } } });
+    fromAfter.send({ type: 'recover', streams: { broadcast: { offset: read.top.offset, epoch: read.top.epoch } } });
+    const before = (await fromBefore.ofType('recovery_result', 5000)) as { recovered: boolean };
+    const after = (await fromAfter.ofType('recovery_result', 5000)) as { recovered: boolean };
+    fromBefore.close();
+    fromAfter.close();
+    assert.equal(before.recovered, false, 'a client from before the loss is told to resync');
+    assert.equal(after.recovered, true, 'a client from after it is not');
   } finally {
-    await teardown(server, [A], []);
+    await teardown(server, [A], [early]);
+  }
+});
+
+test('a publication kept locally never overtakes one still waiting for Redis: the origin\'s clients get them in the order accepted', async () => {
+  const server = await startRedisServer();
+  const A = await startRedisGateway(server, { redis: { maxPendingPublishes: 1 } });
+  const a1 = await TestClient.connect(A.url);
+  try {
+    server.pause(); // the first publish waits for a reply; the second is over the bound
+    void A.gateway.relay.toAll(stamped({ type: 'ordered', i: 1 }));
+    void A.gateway.relay.toAll(stamped({ type: 'ordered', i: 2 }));
+    await waitFor(() => a1.count((m) => m.type === 'ordered') === 2, 'both delivered locally');
+    assert.deepEqual(a1.messages.filter((m) => m.type === 'ordered').map((m) => m.i), [1, 2]);
+  } finally {
+    server.resume();
+    await teardown(server, [A], [a1]);
   }
 });
 
@@ -167,7 +199,7 @@ test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded; the rest 
     await expectChatAcross(a1, b1, 'before the hang');
     server.pause();
     const isFlood = (m: Msg) => m.type === 'hang_flood';
-    for (let i = 0; i < 1000; i++) void A.gateway.relay.toAll({ type: 'hang_flood', i });
+    for (let i = 0; i < 1000; i++) void A.gateway.relay.toAll(stamped({ type: 'hang_flood', i }));
     assert.ok(A.redis.broker.pendingPublishes <= 100, 'at most 100 wait for the hung server');
     assert.ok(A.gateway.broker.outage().buffered >= 900, 'the rest are kept');
     await expectChatAcross(a1, a2, 'local while hung');

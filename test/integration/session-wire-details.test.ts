@@ -1,6 +1,6 @@
 /**
  * Session wire details checked against the reference server (PorticoEstate-v2 `src/WebSocket/`)
- * where PROTOCOL.md leaves the exact value open: reply texts of update_session, the session type
+ * where the protocol notes left the exact value open: reply texts of update_session, the session type
  * an explicit update_session gives, and the `roomId` the original's sendToSessionRoom adds to
  * everything it delivers to a session room (except `server_message`). The last part calls
  * `Ingress.handle` directly with a source tag; the real Redis and spool paths are covered in

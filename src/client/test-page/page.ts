@@ -122,28 +122,90 @@ function updateButtons(): void {
   const open = state === 'open';
   $<HTMLButtonElement>('connect-btn').disabled = state === 'open' || state === 'connecting';
   $<HTMLButtonElement>('disconnect-btn').disabled = state === 'closed' || state === 'closing';
-  for (const id of ['send-chat-btn', 'send-notification-btn', 'partials-btn']) $<HTMLButtonElement>(id).disabled = !open;
+  for (const id of ['send-btn', 'partials-btn']) $<HTMLButtonElement>(id).disabled = !open;
+}
+
+/** Entity ids that are all digits are sent as numbers, as PorticoEstate pages do. */
+function entityId(value: string): string | number {
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 function renderSubscriptions(): void {
-  const items = client.getSubscriptions().map(({ entityType, entityId }) => {
+  const subscriptions = client.getSubscriptions();
+  $('subscriptions').replaceChildren(...subscriptions.map(({ entityType, entityId: id }) => {
     const li = document.createElement('li');
     li.className = 'mono';
-    li.textContent = `${entityType} #${entityId}`;
+    li.textContent = `${entityType} #${id}`;
     return li;
-  });
-  $('subscriptions').replaceChildren(...items);
+  }));
+  // The rooms a room_message can go to: the ones this page joined.
+  $('room-ids').replaceChildren(...subscriptions.map(({ entityType, entityId: id }) => {
+    const option = document.createElement('option');
+    option.value = `entity_${entityType}_${id}`;
+    return option;
+  }));
 }
 
-function message(): string {
-  return input('message-input').value.trim() || 'Hello from the test page';
+// ---- send: chat, notification, room_message, session_message, entity_event ----------------
+
+type SendType = 'chat' | 'notification' | 'room_message' | 'session_message' | 'entity_event';
+
+function hint(text: string, bad = false): void {
+  const element = $('send-hint');
+  element.textContent = text;
+  element.classList.toggle('bad', bad);
+}
+
+/** Mark `field` as the one to fix, say why, and send nothing. */
+function refuse(field: HTMLInputElement, why: string): void {
+  field.setAttribute('aria-invalid', 'true');
+  field.focus();
+  hint(why, true);
+}
+
+function showSendFields(): void {
+  const type = $<HTMLSelectElement>('send-type').value;
+  for (const row of document.querySelectorAll<HTMLElement>('#send-form [data-for]')) row.hidden = row.dataset.for !== type;
+  const room = input('room-id-input');
+  if (type === 'room_message' && !room.value) room.value = $('room-ids').querySelector('option')?.value ?? '';
+  hint('');
+}
+
+/** The fields `type` needs besides the message, or null (and the field marked) when one is missing. */
+function extraFields(type: SendType): Record<string, unknown> | null {
+  if (type === 'room_message') {
+    const roomId = input('room-id-input').value.trim();
+    if (!roomId) return refuse(input('room-id-input'), 'Enter the room id (subscribe to an entity to join its room)'), null;
+    return { roomId };
+  }
+  if (type === 'entity_event') {
+    const entityType = input('event-type-input').value.trim();
+    const id = input('event-id-input').value.trim();
+    if (!entityType) return refuse(input('event-type-input'), 'Enter the entity type'), null;
+    if (!id) return refuse(input('event-id-input'), 'Enter the entity id'), null;
+    return { entityType, entityId: entityId(id) };
+  }
+  return {};
+}
+
+function send(): void {
+  for (const field of document.querySelectorAll('#send-form [aria-invalid]')) field.removeAttribute('aria-invalid');
+  const type = $<HTMLSelectElement>('send-type').value as SendType;
+  const box = input('message-input');
+  const text = box.value.trim();
+  if (!text) return refuse(box, 'Type a message first');
+  const extra = extraFields(type);
+  if (!extra) return;
+  if (!client.sendMessage(type, text, extra)) return hint('Not connected', true);
+  box.value = '';
+  hint(`Sent ${type}`);
 }
 
 $('connect-btn').addEventListener('click', () => client.connect());
 $('disconnect-btn').addEventListener('click', () => client.close());
 $('user-id-btn').addEventListener('click', () => {
   const value = input('user-id-input').value.trim();
-  if (value) client.updateUserInfo(/^\d+$/.test(value) ? Number(value) : value);
+  if (value) client.updateUserInfo(entityId(value));
 });
 $('session-id-btn').addEventListener('click', () => {
   const value = input('session-id-input').value.trim();
@@ -151,24 +213,26 @@ $('session-id-btn').addEventListener('click', () => {
 });
 $('send-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  if (client.sendMessage('chat', message())) input('message-input').value = '';
+  send();
 });
-$('send-notification-btn').addEventListener('click', () => {
-  if (client.sendMessage('notification', message())) input('message-input').value = '';
+$('send-type').addEventListener('change', showSendFields);
+// An error reply (room not joined, no session, …) is shown where the message was sent from.
+client.on('receive', (msg) => {
+  if (msg.type === 'error') hint(`${String(msg.code)}: ${String(msg.message)}`, true);
 });
 $('subscribe-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const type = input('entity-type-input').value.trim();
   const id = input('entity-id-input').value.trim();
   if (!type || !id) return;
-  client.subscribe(type, /^\d+$/.test(id) ? Number(id) : id);
+  client.subscribe(type, entityId(id));
   renderSubscriptions();
 });
 $('unsubscribe-btn').addEventListener('click', () => {
   const type = input('entity-type-input').value.trim();
   const id = input('entity-id-input').value.trim();
   if (!type || !id) return;
-  client.unsubscribe(type, /^\d+$/.test(id) ? Number(id) : id);
+  client.unsubscribe(type, entityId(id));
   renderSubscriptions();
 });
 $('partials-btn').addEventListener('click', () => {
@@ -199,5 +263,9 @@ async function pollHealth(): Promise<void> {
     $('health-clients').textContent = '–';
   }
 }
+// Asked when this page's own connection opens or closes (so the count never shows it missing),
+// and every few seconds for everyone else's.
 void pollHealth();
+client.on('connected', () => void pollHealth());
+client.on('disconnected', () => void pollHealth());
 setInterval(() => void pollHealth(), HEALTH_INTERVAL_MS);

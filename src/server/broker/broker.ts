@@ -62,6 +62,11 @@ export interface HistoryEntry {
 export interface HistoryRead {
   top: StreamPosition;
   publications: HistoryEntry[];
+  /**
+   * Publications were lost from this stream after this offset (the outage buffer overflowed): a
+   * client at an older position may have missed them and cannot be told it recovered.
+   */
+  lostAfter?: number;
 }
 
 export type BrokerStatus = 'disabled' | 'connecting' | 'connected' | 'disconnected';

@@ -27,7 +27,7 @@ import { decodeEnvelope, encodeEnvelope, headerPrefix } from './codec.js';
 import { newEpoch, type HistorySettings } from './history-settings.js';
 import { OutageBuffer, type Buffered } from './outage-buffer.js';
 import { RecentSet } from './recent-set.js';
-import { CLAIM_SCRIPT, HISTORY_SCRIPT, PUBLISH_SCRIPT } from './scripts.js';
+import { CLAIM_SCRIPT, HISTORY_SCRIPT, LOST_SCRIPT, PUBLISH_SCRIPT } from './scripts.js';
 import { StreamOrder } from './stream-order.js';
 
 export interface RedisBrokerOptions {
@@ -45,13 +45,14 @@ export interface RedisBrokerOptions {
 }
 
 type PublishReply = [number, string] | null;
-type HistoryReply = [number, string, Array<[string, string[]]>];
+type HistoryReply = [number, string, Array<[string, string[]]>, number];
 
 /** The scripts, registered on the publisher connection with ioredis `defineCommand` (EVALSHA, EVAL on NOSCRIPT). */
 interface ScriptCommands {
   porticoPublish(...args: Array<string | number>): Promise<PublishReply>;
   porticoHistory(...args: Array<string | number>): Promise<HistoryReply>;
   porticoClaim(key: string, occurrence: number, ttlMs: number): Promise<number>;
+  porticoMarkLost(meta: string): Promise<number>;
 }
 
 const REPLAY_BATCH = 200;
@@ -82,6 +83,8 @@ export class RedisBroker implements Broker {
   private readonly order: StreamOrder;
   /** History-on publications sent to Redis and not yet seen coming back, by sequence number (oldest first). */
   private readonly inFlight = new Map<number, InFlight>();
+  /** Every in-flight publication was delivered here already (spares a walk of `inFlight` per publish during a burst). */
+  private inFlightAllHere = true;
   /** Claims of legacy messages this instance delivered itself while Redis hung (their copy from the winner is skipped). */
   private readonly claimsDeliveredHere = new RecentSet<string>();
   /** Claims whose copy (from whichever instance won) arrived here recently. */
@@ -95,8 +98,9 @@ export class RedisBroker implements Broker {
   private sweep: NodeJS.Timeout | null = null;
   /**
    * Streams with a publication the outage buffer had to drop: it never enters history, so their
-   * history no longer tells the whole story. Once the buffer is replayed their history is reset
-   * (a new epoch), so a client recovering them is told recovered:false instead of a silent gap.
+   * history no longer tells the whole story. Once the buffer is replayed they are marked (see
+   * LOST_SCRIPT), so a client recovering from before that point is told recovered:false instead
+   * of a silent gap.
    */
   private readonly lostStreams = new Set<string>();
 
@@ -109,6 +113,7 @@ export class RedisBroker implements Broker {
     client.defineCommand('porticoPublish', { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
     client.defineCommand('porticoHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
     client.defineCommand('porticoClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
+    client.defineCommand('porticoMarkLost', { numberOfKeys: 1, lua: LOST_SCRIPT });
     link.onStatusChange((from, to) => {
       if (to === 'disconnected') this.abandonInFlight();
       if (to !== 'connected') return;
@@ -162,11 +167,18 @@ export class RedisBroker implements Broker {
       return Promise.resolve(null);
     }
     if (!sendable) {
+      // Publications still waiting for Redis were accepted first: they reach this instance's
+      // clients before this one does (its copy coming back later is skipped).
+      if (!this.inFlightAllHere) {
+        this.deliverOverdue(Number.POSITIVE_INFINITY);
+        this.inFlightAllHere = true;
+      }
       this.deliverHere(request);
       return this.keep({ request, seq });
     }
     this.pending += 1;
     this.inFlight.set(seq, { request, sentAt: Date.now(), deliveredHere: false });
+    this.inFlightAllHere = false;
     return this.runPublish(request, seq, false).then(
       (reply) => {
         this.settled();
@@ -233,9 +245,8 @@ export class RedisBroker implements Broker {
     return entry;
   }
 
-  /** Deliver here what Redis has not answered for LOCAL_FALLBACK_MS (see there). */
-  private deliverOverdue(): void {
-    const due = Date.now() - LOCAL_FALLBACK_MS;
+  /** Deliver here, in order, what Redis has not answered since `due` (by default LOCAL_FALLBACK_MS ago, see there). */
+  private deliverOverdue(due = Date.now() - LOCAL_FALLBACK_MS): void {
     for (const [seq, entry] of this.inFlight) {
       if (entry.sentAt > due) break;
       if (entry.deliveredHere || (entry.request.claim && this.claimsReceived.has(claimId(entry.request.claim)))) continue;
@@ -276,8 +287,9 @@ export class RedisBroker implements Broker {
   async history(stream: string, since: number, limit: number): Promise<HistoryRead> {
     if (!this.historyEnabled) throw new Error('history is off (WSS_HISTORY_SIZE=0)');
     if (this.link.status !== 'connected') throw new Error('redis is not connected');
-    const [top, epoch, raw] = await this.scripts.porticoHistory(this.metaKey(stream), this.streamKey(stream), since, Math.max(0, limit), newEpoch(), this.opts.history.metaTtlMs);
-    const read = { top: { offset: Number(top), epoch: String(epoch) }, publications: raw.map(toEntry) };
+    const [top, epoch, raw, lostAfter] = await this.scripts.porticoHistory(this.metaKey(stream), this.streamKey(stream), since, Math.max(0, limit), newEpoch(), this.opts.history.metaTtlMs);
+    const read: HistoryRead = { top: { offset: Number(top), epoch: String(epoch) }, publications: raw.map(toEntry) };
+    if (Number(lostAfter) > 0) read.lostAfter = Number(lostAfter);
     this.order.baseline(stream, read.top);
     return read;
   }
@@ -336,17 +348,17 @@ export class RedisBroker implements Broker {
     if (!this.buffer.push(item) && this.historyEnabled) this.lostStreams.add(streamOf(item.request.target));
   }
 
-  /** Reset the history of every stream that lost a publication (see `lostStreams`). */
-  private async forgetLostStreams(): Promise<void> {
+  /** Mark every stream that lost a publication (see `lostStreams`). */
+  private async markLostStreams(): Promise<void> {
     if (this.lostStreams.size === 0) return;
     const streams = [...this.lostStreams];
     this.lostStreams.clear();
     try {
-      await this.client.del(...streams.flatMap((s) => [this.metaKey(s), this.streamKey(s)]));
-      this.opts.log.warn({ streams: streams.length }, 'history reset for streams that lost messages beyond WSS_OUTAGE_BUFFER; clients recovering them are told to resync');
+      await Promise.all(streams.map((s) => this.scripts.porticoMarkLost(this.metaKey(s))));
+      this.opts.log.warn({ streams: streams.length }, 'streams marked as having lost messages beyond WSS_OUTAGE_BUFFER; clients recovering from before are told to resync');
     } catch (err) {
       for (const s of streams) this.lostStreams.add(s);
-      this.warnings.warn({ err: (err as Error).message }, 'could not reset the history of streams that lost messages; retried when redis is back');
+      this.warnings.warn({ err: (err as Error).message }, 'could not mark the streams that lost messages; retried when redis is back');
     }
   }
 
@@ -369,7 +381,7 @@ export class RedisBroker implements Broker {
     }
     this.opts.log.info({ replayed: started - this.buffer.size, left: this.buffer.size }, 'redis is back; messages kept during the outage sent to the other instances');
     if (this.buffer.size > 0 && this.link.status === 'connected') void this.replay();
-    else if (this.buffer.size === 0 && this.link.status === 'connected') await this.forgetLostStreams();
+    else if (this.buffer.size === 0 && this.link.status === 'connected') await this.markLostStreams();
   }
 
   /**

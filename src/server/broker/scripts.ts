@@ -74,8 +74,9 @@ return 1
 
 /**
  * KEYS: meta, stream. ARGV: 1 since, 2 limit, 3 new epoch, 4 meta ttl ms.
- * Returns {top offset, epoch, entries}; a stream without meta gets one (a new epoch, offset 0),
- * so a client always learns the epoch its next position will be in.
+ * Returns {top offset, epoch, entries, lost-through offset (0: none, see LOST_SCRIPT)}; a stream
+ * without meta gets one (a new epoch, offset 0), so a client always learns the epoch its next
+ * position will be in.
  */
 export const HISTORY_SCRIPT = `
 if redis.call('HSETNX', KEYS[1], 'e', ARGV[3]) == 1 then
@@ -91,5 +92,17 @@ local entries = {}
 if since < top and limit > 0 then
   entries = redis.call('XRANGE', KEYS[2], '(' .. since .. '-1', '+', 'COUNT', limit)
 end
-return {top, epoch, entries}
+return {top, epoch, entries, tonumber(redis.call('HGET', KEYS[1], 'g') or '0')}
+`;
+
+/**
+ * KEYS: meta. Records that publications were lost from the stream after its current top (`g`), so
+ * a client whose position is older is told it cannot have recovered everything. History itself is
+ * kept: other instances may still need it to fill their own gaps.
+ */
+export const LOST_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'g', redis.call('HGET', KEYS[1], 'o'))
+end
+return 1
 `;

@@ -4,16 +4,15 @@
  * tell them from server messages, and restricted by WSS_CLIENT_BROADCAST.
  */
 import { ERROR_CODES } from '../../protocol/constants.js';
+import type { JsonObject } from '../../protocol/types.js';
 import { errorReply, stamped } from '../messages.js';
 import { withSessionContext, type Handler } from './context.js';
 
-type Relayed = Record<string, unknown>;
-
-function makeBroadcast(kind: 'chat' | 'notification' | 'other', includeSender: boolean): Handler<Relayed> {
+function makeBroadcast(kind: 'chat' | 'notification' | 'other', includeSender: boolean): Handler<JsonObject> {
   return (ctx, conn, msg) => {
     const policy = ctx.config.clientBroadcast;
     if (policy === 'none' || (policy === 'chat' && kind !== 'chat')) {
-      conn.send(errorReply(ERROR_CODES.BROADCAST_DISABLED, 'Client broadcasts of this type are disabled on this server'));
+      conn.send(errorReply(ERROR_CODES.BROADCAST_DISABLED));
       return;
     }
     const relayed = stamped({ ...withSessionContext(conn, msg), source: 'client' });

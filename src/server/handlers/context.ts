@@ -1,4 +1,5 @@
 /** What a message handler may use. Built once by the gateway and shared by all handlers. */
+import type { ClientMessage, ClientType, JsonObject } from '../../protocol/types.js';
 import type { Config } from '../config/index.js';
 import type { Connection } from '../connection.js';
 import type { PartialApplicationsService } from '../data/partial-applications.js';
@@ -26,8 +27,11 @@ export interface HandlerContext {
 
 export type Handler<M> = (ctx: HandlerContext, conn: Connection, msg: M) => void | Promise<void>;
 
-/** Fields relayed client messages gain when the sender has a session (PROTOCOL.md). */
-export function withSessionContext(conn: Connection, msg: Record<string, unknown>): Record<string, unknown> {
+/** One handler per client type, each receiving the message as its schema validated it. */
+export type HandlerTable = { [K in ClientType]: Handler<ClientMessage<K>> };
+
+/** Fields relayed client messages gain when the sender has a session (docs/protocol.md). */
+export function withSessionContext(conn: Connection, msg: JsonObject): JsonObject {
   if (!conn.sessionType) return msg;
   return { ...msg, sessionContext: { hasSession: true, sessionType: conn.sessionType } };
 }

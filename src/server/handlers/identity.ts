@@ -7,36 +7,34 @@
 import { ERROR_CODES, TEXTS } from '../../protocol/constants.js';
 import { maskSessionId } from '../../protocol/room-ids.js';
 import { sessionIdSchema, userIdSchema } from '../../protocol/validate.js';
-import type { SessionUpdateConfirmation, UserInfoUpdateConfirmation } from '../../protocol/types.js';
+import type { ClientMessage, SessionUpdateConfirmation, UserInfoUpdateConfirmation } from '../../protocol/types.js';
 import { NO_IDENTITIES } from '../identity/resolver.js';
 import { errorReply, now } from '../messages.js';
 import type { Handler } from './context.js';
 import { announceRoomJoined, roomsField } from './dialect.js';
 
-export const handleUpdateUserInfo: Handler<{ userId?: unknown }> = (ctx, conn, msg) => {
+export const handleUpdateUserInfo: Handler<ClientMessage<'update_user_info'>> = (ctx, conn, msg) => {
   const parsed = userIdSchema.safeParse(msg.userId);
   if (!parsed.success) {
-    conn.send(errorReply(ERROR_CODES.INVALID_USER_ID, 'userId must be an integer'));
+    conn.send(errorReply(ERROR_CODES.INVALID_USER_ID));
     return;
   }
   if (ctx.identity.contradiction(conn.identities, msg) !== null) {
-    conn.send(errorReply(ERROR_CODES.IDENTITY_MISMATCH, `userId: ${TEXTS.identityMismatch}`));
+    conn.send(errorReply(ERROR_CODES.IDENTITY_MISMATCH, 'userId'));
     return;
   }
   conn.userId = parsed.data;
   const reply: UserInfoUpdateConfirmation = {
-    type: 'user_info_update_confirmation', success: true, message: 'User information updated successfully',
+    type: 'user_info_update_confirmation', success: true, message: TEXTS.userInfoUpdated,
     userId: parsed.data, timestamp: now(),
   };
   conn.send(reply);
 };
 
-type UpdateSession = { sessionId?: unknown; token?: string } & Record<string, unknown>;
-
-export const handleUpdateSession: Handler<UpdateSession> = async (ctx, conn, msg) => {
+export const handleUpdateSession: Handler<ClientMessage<'update_session'>> = async (ctx, conn, msg) => {
   const parsed = sessionIdSchema.safeParse(msg.sessionId);
   if (!parsed.success) {
-    conn.send(errorReply(ERROR_CODES.INVALID_SESSION_ID, TEXTS.invalidSessionId));
+    conn.send(errorReply(ERROR_CODES.INVALID_SESSION_ID));
     return;
   }
   const sessionId = parsed.data;
@@ -48,9 +46,9 @@ export const handleUpdateSession: Handler<UpdateSession> = async (ctx, conn, msg
   if (action !== 'none') ctx.setSession(conn, sessionId, 'booking');
   const { ticket, outcome } = await ctx.identity.forSession(conn, sessionId, msg.token);
   if (ctx.identity.isCurrent(conn, ticket)) ctx.identity.settle(conn, outcome);
-  if (outcome.kind === 'invalid_token') conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, `Identity token refused: ${outcome.reason}`));
+  if (outcome.kind === 'invalid_token') conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, outcome.reason));
   const claim = ctx.identity.contradiction(outcome.kind === 'resolved' ? outcome.identities : NO_IDENTITIES, msg);
-  if (claim !== null) conn.send(errorReply(ERROR_CODES.IDENTITY_MISMATCH, `${claim}: ${TEXTS.identityMismatch}`));
+  if (claim !== null) conn.send(errorReply(ERROR_CODES.IDENTITY_MISMATCH, claim));
   if (action !== 'none' && conn.sessionRoom !== null) announceRoomJoined(ctx.rooms, conn, conn.sessionRoom);
   const reply: SessionUpdateConfirmation = {
     type: 'session_update_confirmation', success: true,

@@ -4,11 +4,12 @@
  */
 import { ERROR_CODES, UNSUPPORTED_REQUEST_TYPES } from '../../protocol/constants.js';
 import { isServerOnlyType } from '../../protocol/message-types.js';
-import { isKnownClientType, isPlainObject, validateClientMessage, type KnownClientType } from '../../protocol/validate.js';
+import type { ClientMessage, ClientType } from '../../protocol/types.js';
+import { isKnownClientType, isPlainObject, validateClientMessage } from '../../protocol/validate.js';
 import type { Connection } from '../connection.js';
 import { errorReply } from '../messages.js';
 import { handleChat, handleNotification, handleUnknown } from './broadcast.js';
-import type { Handler, HandlerContext } from './context.js';
+import type { HandlerContext, HandlerTable } from './context.js';
 import { handlePing, handlePong } from './heartbeat.js';
 import { handleUpdateSession, handleUpdateUserInfo } from './identity.js';
 import { handleGetPartialApplications } from './partial-applications.js';
@@ -18,7 +19,7 @@ import {
 } from './rooms.js';
 
 // Each handler receives the message as validated by its schema in protocol/validate.ts.
-const handlers: { [K in KnownClientType]: Handler<any> } = {
+const handlers: HandlerTable = {
   ping: handlePing,
   pong: handlePong,
   update_user_info: handleUpdateUserInfo,
@@ -43,17 +44,17 @@ export type DispatchOutcome = { type: string; error?: string };
  */
 export async function dispatchMessage(ctx: HandlerContext, conn: Connection, msg: unknown): Promise<DispatchOutcome> {
   if (!isPlainObject(msg)) {
-    conn.send(errorReply(ERROR_CODES.INVALID_MESSAGE, 'Message must be a JSON object'));
+    conn.send(errorReply(ERROR_CODES.INVALID_MESSAGE));
     return { type: 'invalid', error: ERROR_CODES.INVALID_MESSAGE };
   }
   const type = msg.type;
   if (isServerOnlyType(type)) {
-    conn.send(errorReply(ERROR_CODES.FORBIDDEN_TYPE, `Clients may not send messages of type ${JSON.stringify(type.slice(0, 64))}`));
+    conn.send(errorReply(ERROR_CODES.FORBIDDEN_TYPE, type));
     return { type, error: ERROR_CODES.FORBIDDEN_TYPE };
   }
   try {
     if (typeof type === 'string' && UNSUPPORTED_REQUEST_TYPES.has(type)) {
-      conn.send(errorReply(ERROR_CODES.UNSUPPORTED_TYPE, `Message type '${type}' is not supported by this server`));
+      conn.send(errorReply(ERROR_CODES.UNSUPPORTED_TYPE, type));
       return { type: 'unsupported', error: ERROR_CODES.UNSUPPORTED_TYPE };
     }
     if (!isKnownClientType(type)) {
@@ -62,14 +63,19 @@ export async function dispatchMessage(ctx: HandlerContext, conn: Connection, msg
     }
     const checked = validateClientMessage(type, msg);
     if (!checked.ok) {
-      conn.send(errorReply(checked.code, checked.message));
-      return { type, error: checked.code };
+      conn.send(errorReply(ERROR_CODES.INVALID_MESSAGE, checked.issue));
+      return { type, error: ERROR_CODES.INVALID_MESSAGE };
     }
-    await handlers[type](ctx, conn, checked.value);
+    await runHandler(ctx, conn, type, checked.value);
     return { type };
   } catch (err) {
     ctx.log.error({ err, conn: conn.id, type }, 'message handler failed');
-    conn.send(errorReply(ERROR_CODES.INTERNAL_ERROR, 'The server could not process this message'));
+    conn.send(errorReply(ERROR_CODES.INTERNAL_ERROR));
     return { type: String(type), error: ERROR_CODES.INTERNAL_ERROR };
   }
+}
+
+/** Generic in K so TypeScript matches `handlers[type]` with its message type. */
+function runHandler<K extends ClientType>(ctx: HandlerContext, conn: Connection, type: K, msg: ClientMessage<K>): void | Promise<void> {
+  return handlers[type](ctx, conn, msg);
 }

@@ -1,7 +1,7 @@
-/** `recover`: send the stream messages the connection missed, then one `recovery_result` (docs/protocol.md, "Recovery"). */
-import type { StreamPosition } from '../broker/broker.js';
+/** `recover`: send the stream messages the connection missed, then one `recovery_result` (docs/protocol.md). */
+import type { ClientMessage } from '../../protocol/types.js';
 import type { Handler } from './context.js';
 
-export const handleRecover: Handler<{ streams: Record<string, StreamPosition> }> = async (ctx, conn, msg) => {
+export const handleRecover: Handler<ClientMessage<'recover'>> = async (ctx, conn, msg) => {
   conn.send(await ctx.recovery.recover(conn, msg.streams));
 };

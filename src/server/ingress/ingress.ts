@@ -1,6 +1,6 @@
 /**
  * Messages the web application publishes, whichever way they arrive (Redis channel, spool file,
- * HTTP publish), handled exactly as PROTOCOL.md's "Redis ingress" says. Messages from a Redis
+ * HTTP publish), handled as docs/protocol.md's "Ingress" says. Messages from a Redis
  * channel or a shared spool folder reach every instance by themselves (every instance subscribes;
  * every instance sharing a spool folder reads every file, see spool.ts), so they are delivered
  * locally only — with history, each offers its copy with a claim and exactly one enters the
@@ -8,6 +8,7 @@
  * instance and are published through the broker to reach all of them.
  */
 import type { LegacyChannel } from '../../protocol/constants.js';
+import type { Outbound } from '../../protocol/types.js';
 import type { Broker, IngestClaim } from '../broker/broker.js';
 import { entityRoomId, maskSessionId } from '../../protocol/room-ids.js';
 import {
@@ -188,12 +189,12 @@ export class Ingress {
     this.toRoom(parsed.data.roomId, stamped(payload), at);
   }
 
-  private toRoom(roomId: string, message: object, at: Arrival): void {
+  private toRoom(roomId: string, message: Outbound, at: Arrival): void {
     if (at.reach === 'local') this.relay.toLocalRoom(roomId, message, at.ingressAt, at.claim);
     else void this.relay.toRoom(roomId, message, undefined, at.ingressAt);
   }
 
-  private toEveryone(message: object, at: Arrival): void {
+  private toEveryone(message: Outbound, at: Arrival): void {
     if (at.reach === 'local') this.relay.toLocalAll(message, at.ingressAt, at.claim);
     else void this.relay.toAll(message, undefined, at.ingressAt);
   }

@@ -139,6 +139,8 @@ type Judgement = { recovered: true; missed: HistoryRead['publications'] } | { re
 function judge(position: StreamPosition, read: HistoryRead, live: LiveSpan | null): Judgement {
   const { top, publications } = read;
   if (position.epoch !== top.epoch || position.offset > top.offset) return { recovered: false, reason: 'epoch_changed' };
+  // Publications lost after `lostAfter` (outage buffer overflow) may be among what this client missed.
+  if (read.lostAfter !== undefined && position.offset < read.lostAfter) return { recovered: false, reason: 'window_passed' };
   const from = position.offset + 1;
   // The offsets needed: [from, top], less the live span [first, last] when it is in this epoch.
   const ranges: Array<[number, number]> = live !== null && live.first.epoch === top.epoch
