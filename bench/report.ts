@@ -44,6 +44,14 @@ export function markdownTables(report: RunReport): string {
       lines.push(`| ${peer.label} | ${ratioMetrics.map((m) => ratio(m.value(portico), m.value(peer))).join(' | ')} |`);
     }
   }
+  // Socket.IO clients on portico-ws against Socket.IO 4.8 with its Redis adapter (issue 12's goals).
+  const sioPortico = rows.find((r) => r.name === 'portico-ws-socketio');
+  const sioPeer = rows.find((r) => r.name === 'socketio');
+  if (sioPortico && sioPeer) {
+    const ratioMetrics = METRICS.filter((m) => RATIO_KEYS.includes(m.key));
+    lines.push('', `| ${sioPortico.label} ÷ | ${ratioMetrics.map((m) => `${m.title}${m.higherIsBetter ? ' (↑)' : ' (↓)'}`).join(' | ')} |`, `|${' --- |'.repeat(ratioMetrics.length + 1)}`);
+    lines.push(`| ${sioPeer.label} | ${ratioMetrics.map((m) => ratio(m.value(sioPortico), m.value(sioPeer))).join(' | ')} |`);
+  }
   for (const s of report.skipped) lines.push('', `Skipped ${s.name}: ${s.reason}`);
   return lines.join('\n');
 }

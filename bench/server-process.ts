@@ -36,15 +36,19 @@ export interface ServerProcess {
 
 const TSX = ['--import', 'tsx'];
 
+const porticoEnv = (port: number, redisPort: number): Record<string, string> => ({
+  WSS_HOST: '127.0.0.1', WSS_PORT: String(port), REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redisPort),
+  WSS_LOG_ENABLED: 'false', WSS_SPOOL_ENABLED: 'false', WSS_MAX_CONNECTIONS: '100000', WSS_MAX_CONNECTIONS_PER_IP: '100000',
+  WSS_RATE_LIMIT: '100000', WSS_RATE_BURST: '100000', WSS_RATE_CLOSE_AFTER: '1000000',
+  WSS_PROTOCOL_PING_MS: '3600000', WSS_SERVER_PING_MS: '3600000',
+});
+
 export const SERVERS: ServerSpec[] = [
+  { name: 'portico-ws', label: 'portico-ws', args: ['dist/cli/main.js', 'start'], path: '/wss', dialect: 'ws', env: porticoEnv },
+  // The same gateway with Socket.IO clients (its /wss/socket.io front door), against the Socket.IO peer.
   {
-    name: 'portico-ws', label: 'portico-ws', args: ['dist/cli/main.js', 'start'], path: '/wss', dialect: 'ws',
-    env: (port, redisPort) => ({
-      WSS_HOST: '127.0.0.1', WSS_PORT: String(port), REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redisPort),
-      WSS_LOG_ENABLED: 'false', WSS_SPOOL_ENABLED: 'false', WSS_MAX_CONNECTIONS: '100000', WSS_MAX_CONNECTIONS_PER_IP: '100000',
-      WSS_RATE_LIMIT: '100000', WSS_RATE_BURST: '100000', WSS_RATE_CLOSE_AFTER: '1000000',
-      WSS_PROTOCOL_PING_MS: '3600000', WSS_SERVER_PING_MS: '3600000',
-    }),
+    name: 'portico-ws-socketio', label: 'portico-ws, Socket.IO clients', args: ['dist/cli/main.js', 'start'],
+    path: '/wss/socket.io/?EIO=4&transport=websocket', dialect: 'socketio', env: porticoEnv,
   },
   { name: 'socketio', label: 'Socket.IO 4.8', args: [...TSX, 'bench/servers/socketio.ts'], path: '/socket.io/?EIO=4&transport=websocket', dialect: 'socketio', env: peerEnv },
   { name: 'ws-naive', label: 'ws, send per client', args: [...TSX, 'bench/servers/ws-naive.ts'], path: '/', dialect: 'ws', env: peerEnv },

@@ -19,6 +19,12 @@ export async function logsCommand(ctx: CliContext, opts: { follow: boolean; line
     io.err(io.errColor.bad(`no log file at ${file} (set WSS_LOG_FILE, or start with "portico-ws start --daemon")`));
     return 1;
   }
+  // Listen for Ctrl-C before printing anything: whoever sees our first line may stop us at once.
+  const stop = opts.follow ? new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+    opts.signal?.addEventListener('abort', () => resolve());
+  }) : null;
   const pretty = process.stdout.isTTY ? (line: string) => formatLine(line, io.outColor) : (line: string) => line;
   let position = 0;
   let inode = -1;
@@ -28,13 +34,8 @@ export async function logsCommand(ctx: CliContext, opts: { follow: boolean; line
     position = size;
     inode = ino;
   }
-  if (!opts.follow) return 0;
+  if (stop === null) return 0;
 
-  const stop = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-    opts.signal?.addEventListener('abort', () => resolve());
-  });
   let partial = '';
   let stopped = false;
   void stop.then(() => { stopped = true; });

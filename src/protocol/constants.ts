@@ -28,8 +28,21 @@ export const ERROR_CODES = {
   IDENTITY_MISMATCH: 'IDENTITY_MISMATCH',
   /** PorticoEstate did not allow this session into the entity room (WSS_SUBSCRIBE_AUTH_URL). */
   SUBSCRIBE_DENIED: 'SUBSCRIBE_DENIED',
+  /** A request type PorticoEstate's NestJS gateway served that this gateway does not (UNSUPPORTED_REQUEST_TYPES). */
+  UNSUPPORTED_TYPE: 'UNSUPPORTED_TYPE',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+/**
+ * Requests of PorticoEstate's NestJS gateway that write to or read beyond what this gateway
+ * serves (booking, free time, delivered applications). Answered `error` UNSUPPORTED_TYPE on
+ * both endpoints, never relayed: they carry a session's data and would otherwise be broadcast
+ * as unknown types.
+ */
+export const UNSUPPORTED_REQUEST_TYPES: ReadonlySet<string> = new Set([
+  'get_delivered_applications', 'get_application_detail', 'get_free_time',
+  'create_simple_application', 'delete_partial_application', 'add_application_comment',
+]);
 
 /** WebSocket close codes the gateway uses (RFC 6455 §7.4.1). */
 export const CLOSE_CODES = {
@@ -60,6 +73,10 @@ export const TEXTS = {
   subscribeDenied: 'Not authorized to subscribe to this entity',
   /** refresh_bookinguser defaults, as PorticoEstate's current gateway fills them in. */
   bookingUserRefreshed: 'User data has been updated',
+  /** Socket.IO dialect (the NestJS gateway's texts). */
+  sessionRoomJoined: 'You have been added to a session room',
+  entityRoomJoined: 'You have been added to an entity room',
+  serverGoingAway: 'Server is shutting down; please reconnect',
 } as const;
 
 export const SESSION_COOKIE_NAMES = ['bookingfrontendsession', 'PHPSESSID'] as const;

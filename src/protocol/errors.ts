@@ -94,6 +94,11 @@ export const ERRORS = {
     docText: '`<claim>: does not match the verified identity of this session; the claim was refused`, e.g. `ssn: …`',
     when: 'A claimed `ssn`, `accountId` (`update_session`) or `userId` (`update_user_info`) that contradicts the identity the gateway verified.',
   },
+  UNSUPPORTED_TYPE: {
+    text: (type: string): string => `Message type '${type.slice(0, 64)}' is not supported by this server`,
+    docText: "`Message type '<type>' is not supported by this server`",
+    when: 'A request PorticoEstate\'s NestJS gateway served that this gateway does not (`get_delivered_applications`, `get_application_detail`, `get_free_time`, `create_simple_application`, `delete_partial_application`, `add_application_comment`). Relayed to nobody.',
+  },
   SUBSCRIBE_DENIED: {
     text: TEXTS.subscribeDenied,
     when: '`subscribe` to an entity type guarded by `WSS_SUBSCRIBE_AUTH_TYPES` that PorticoEstate (`WSS_SUBSCRIBE_AUTH_URL`) did not allow for this session.',

@@ -31,8 +31,12 @@ export const partialApplicationsDataSchema = z.union([
   z.object({ error: z.literal(true), status: z.literal('error'), message: z.string(), ...pushFields }),
 ]);
 
+/** Socket.IO dialect only: the rooms a connection is in, as PorticoEstate's NestJS gateway lists them. */
+export const roomInfoSchema = z.object({ id: z.string(), size: z.number().int(), type: z.enum(['session', 'entity', 'user', 'other']) });
+const rooms = z.array(roomInfoSchema).optional();
+
 export const serverSchemas = {
-  connection_success: z.object({ message: z.string(), roomId: z.string().nullable(), stream_positions, timestamp }),
+  connection_success: z.object({ message: z.string(), roomId: z.string().nullable(), stream_positions, rooms, timestamp }),
   session_id_required: z.object({ message: z.string(), code: z.literal(ERROR_CODES.NO_SESSION), timestamp }),
   pong: z.object({
     id: z.string(), reply_to: z.union([z.string(), z.number()]).nullable(), heartbeat_id: z.union([z.string(), z.number()]).nullable(), timestamp,
@@ -41,8 +45,15 @@ export const serverSchemas = {
   session_update_confirmation: z.object({
     success: z.literal(true), message: z.string(), action: z.enum(['none', 'set', 'updated']), wasRequired: z.boolean(),
     /** Masked: first 8 characters + `...`. */
-    sessionId: z.string(), stream_positions, timestamp,
+    sessionId: z.string(), stream_positions, rooms, timestamp,
   }),
+  /** Socket.IO dialect: the connection joined its session room or an entity room (`roomSize`: members on this instance). */
+  room_joined: z.object({
+    roomId: z.string(), roomType: z.enum(['session', 'entity']), message: z.string(), roomSize: z.number().int(),
+    entityType: z.string().optional(), entityId: z.union([z.string(), z.number()]).optional(), timestamp,
+  }),
+  /** Socket.IO dialect: the server is going away; the Next.js client reconnects on it. */
+  reconnect_required: z.object({ message: z.string(), timestamp }),
   subscription_confirmation: z.object({
     entityType: z.string(), entityId: z.union([z.string(), z.number()]), status: z.enum(['subscribed', 'unsubscribed']), roomId: z.string(), stream_positions, timestamp,
   }),

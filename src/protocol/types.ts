@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { LegacyChannel } from './constants.js';
-import type { partialApplicationsDataSchema, serverSchemas, sessionContextSchema, streamPositionsSchema } from './server-messages.js';
+import type { partialApplicationsDataSchema, roomInfoSchema, serverSchemas, sessionContextSchema, streamPositionsSchema } from './server-messages.js';
 import type {
   clientSchemas, notificationsPayloadSchema, roomMessagesPayloadSchema, sessionMessagesPayloadSchema,
 } from './validate.js';
@@ -45,6 +45,9 @@ export type RoomPing = ServerMessage<'room_ping'>;
 export type PartialApplicationsResponse = ServerMessage<'partial_applications_response'>;
 export type BookingUserRefresh = ServerMessage<'refresh_bookinguser'>;
 export type RecoveryResultMessage = ServerMessage<'recovery_result'>;
+export type RoomJoined = ServerMessage<'room_joined'>;
+export type ReconnectRequired = ServerMessage<'reconnect_required'>;
+export type RoomInfo = z.infer<typeof roomInfoSchema>;
 export type StreamPositions = z.infer<typeof streamPositionsSchema>;
 export type PartialApplicationsData = z.infer<typeof partialApplicationsDataSchema>;
 

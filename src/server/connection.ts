@@ -1,21 +1,23 @@
 /**
- * One client connection: its identity (session, user), its rooms, liveness and rate state.
- * All writes go through `sendPrepared`/`sendFrame`, which enforce the unsent-buffer bound and
- * keep one order per connection: broadcasts queue in the connection's pending chain (see
- * fanout.ts) and a reply sent while something is pending queues behind it; a reply sent with
- * nothing pending is written at once.
+ * One client connection, whichever front door it came through: its identity (session, user),
+ * its rooms, liveness and rate state. Handlers, rooms, the relay and the heartbeat only see this
+ * class; how bytes reach the client is the subclass's business (ws-connection.ts for the raw
+ * WebSocket endpoint, socketio/connection.ts for Socket.IO).
  */
-import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
-import { CLOSE_CODES } from '../protocol/constants.js';
 import type { ServerMessage } from '../protocol/types.js';
 import type { RecoveryGate } from './recovery/gate.js';
 import type { SessionType } from './session.js';
 import { NO_IDENTITIES, type Identities } from './identity/resolver.js';
 import { TokenBucket, type RateLimitOptions } from './rate-limit.js';
-import { encodeTextFrame, sharedOutbox, type OutboxEntry, type Outbox, type PendingChain, type PreparedFrame } from './fanout.js';
+import type { PreparedFrame } from './fanout.js';
 
 let counter = 0;
+
+/**
+ * Which reply shapes a connection gets where the generations of PorticoEstate differ: `legacy`
+ * (the PHP server's, raw WebSocket) or `socketio` (the NestJS gateway's, e.g. `room_joined`).
+ */
+export type Dialect = 'legacy' | 'socketio';
 
 export interface ConnectionOptions {
   maxBufferedBytes: number;
@@ -23,16 +25,9 @@ export interface ConnectionOptions {
   onOverflow: (conn: Connection) => void;
   /** Called after `send` wrote a message of this type (replies and greetings, for metrics). */
   onSent?: (type: string, bytes: number) => void;
-  /**
-   * The upgraded socket under `ws` (the one `ws` itself writes to). With it, frames are framed
-   * once and written packed, bypassing `ws.send`; without it (in-memory fakes), `ws.send` is used.
-   */
-  socket?: Duplex;
-  /** Defaults to the process-wide outbox. */
-  outbox?: Outbox;
 }
 
-export class Connection implements OutboxEntry {
+export abstract class Connection {
   readonly id: string;
   sessionId: string | null = null;
   sessionType: SessionType | null = null;
@@ -52,81 +47,36 @@ export class Connection implements OutboxEntry {
   gate: RecoveryGate | null = null;
   /** Set once a close has started, so nothing else is written. */
   closing = false;
-  private readonly socket: Duplex | null;
-  private readonly outbox: Outbox;
-  /** Frames queued for this turn's flush, or null when nothing is pending. */
-  private pending: PendingChain | null = null;
+  abstract readonly dialect: Dialect;
 
-  constructor(readonly ws: WebSocket, readonly remoteAddress: string, private readonly opts: ConnectionOptions) {
+  constructor(readonly remoteAddress: string, protected readonly opts: ConnectionOptions) {
     this.id = `c${(++counter).toString(36)}${Date.now().toString(36)}`;
     this.rate = new TokenBucket(opts.rate);
-    this.socket = opts.socket ?? null;
-    this.outbox = opts.outbox ?? sharedOutbox;
   }
 
-  /** Unsent bytes: the socket's write buffer, `ws`'s own, and this turn's pending frames. */
-  get bufferedBytes(): number {
-    return this.ws.bufferedAmount + (this.pending?.bytes ?? 0);
-  }
+  /** Whether the connection can still be written to. */
+  abstract get isOpen(): boolean;
 
-  /**
-   * Queue a broadcast framed once for all recipients; it is written with everything else pending
-   * for this connection when the outbox flushes. Returns false when the connection cannot take it.
-   */
-  sendPrepared(prepared: PreparedFrame): boolean {
-    if (this.closing || this.ws.readyState !== 1) return false;
-    const socket = this.socket;
-    if (socket === null) return this.sendViaWs(prepared.text);
-    const pending = this.pending;
-    if (socket.writableLength + (pending === null ? 0 : pending.bytes) > this.opts.maxBufferedBytes) {
-      this.opts.onOverflow(this);
-      return false;
-    }
-    if (pending === null) {
-      this.pending = this.outbox.start.append(prepared.frame);
-      this.outbox.enqueue(this);
-    } else {
-      this.pending = pending.append(prepared.frame);
-    }
-    return true;
-  }
+  /** Unsent bytes held for this client (checked against WSS_MAX_BUFFERED_BYTES). */
+  abstract get bufferedBytes(): number;
 
   /**
-   * Send already-serialised JSON to this connection only: written at once when nothing is
-   * pending, else queued behind the pending broadcasts. Returns false when it cannot take it.
+   * Queue a broadcast serialised once for all recipients (see fanout.ts). Returns false when the
+   * connection cannot take it.
    */
-  sendFrame(frame: string | Buffer): boolean {
-    if (this.closing || this.ws.readyState !== 1) return false;
-    const socket = this.socket;
-    if (socket === null) return this.sendViaWs(frame);
-    const pending = this.pending;
-    if (socket.writableLength + (pending === null ? 0 : pending.bytes) > this.opts.maxBufferedBytes) {
-      this.opts.onOverflow(this);
-      return false;
-    }
-    const bytes = encodeTextFrame(typeof frame === 'string' ? frame : frame.toString('utf8'));
-    if (pending === null) socket.write(bytes);
-    else this.pending = pending.append(bytes);
-    return true;
-  }
+  abstract sendPrepared(prepared: PreparedFrame): boolean;
 
-  /** The outbox's flush: write this turn's pending frames in one write. */
-  flushPending(): void {
-    const pending = this.pending;
-    if (pending === null) return;
-    this.pending = null;
-    const socket = this.socket;
-    if (socket !== null && this.ws.readyState === 1 && !this.closing && socket.writable) socket.write(pending.buffer());
-  }
+  /** Send already-serialised JSON to this connection only, after whatever it has pending. */
+  abstract sendFrame(frame: string): boolean;
 
-  private sendViaWs(frame: string | Buffer): boolean {
-    if (this.ws.bufferedAmount > this.opts.maxBufferedBytes) {
-      this.opts.onOverflow(this);
-      return false;
-    }
-    this.ws.send(frame);
-    return true;
-  }
+  /** One round of the transport's own liveness check (a WebSocket ping). */
+  abstract protocolPing(): void;
+
+  /** Close cleanly (what was sent before goes out first). */
+  abstract close(code?: number, reason?: string): void;
+
+  /** Drop at once, discarding anything unsent. */
+  abstract terminate(): void;
 
   /** A reply or greeting of the server's own (relays go through the Relay and `sendPrepared`). */
   send(message: ServerMessage): boolean {
@@ -139,18 +89,5 @@ export class Connection implements OutboxEntry {
   markSeen(): void {
     this.alive = true;
     this.lastSeen = Date.now();
-  }
-
-  close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
-    if (this.closing) return;
-    this.flushPending(); // what was sent before the close goes out before the close frame
-    this.closing = true;
-    this.ws.close(code, reason);
-  }
-
-  terminate(): void {
-    this.pending = null;
-    this.closing = true;
-    this.ws.terminate();
   }
 }

@@ -13,10 +13,14 @@
  * framing once ≈ 1.1–1.2×.
  */
 
+import type { SocketIoPacket } from './socketio/packet.js';
+
 /** A message framed once: the JSON text and the complete unmasked WebSocket text frame. */
 export interface PreparedFrame {
   readonly text: string;
   readonly frame: Buffer;
+  /** The same message for Socket.IO recipients, built by the first of them and shared by the rest. */
+  socketIo: SocketIoPacket | null;
 }
 
 /** Frame `text` as one unmasked, final WebSocket text frame (header and payload in one Buffer). */
@@ -40,7 +44,7 @@ export function encodeTextFrame(text: string): Buffer {
 }
 
 export function prepareFrame(text: string): PreparedFrame {
-  return { text, frame: encodeTextFrame(text) };
+  return { text, frame: encodeTextFrame(text), socketIo: null };
 }
 
 /** One node of the per-turn trie: the frames from the turn's root up to here, in order. */

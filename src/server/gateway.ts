@@ -47,6 +47,8 @@ import { stamped } from './messages.js';
 import { Relay } from './relay.js';
 import { RoomRegistry } from './rooms.js';
 import { sessionRoomId } from './session.js';
+import { ConnectionLifecycle } from './lifecycle.js';
+import { SocketIoFrontDoor, SOCKET_IO_PATHS } from './socketio/front-door.js';
 import { Transport } from './transport.js';
 
 export interface GatewayDeps {
@@ -122,6 +124,8 @@ export class Gateway implements AdminSource {
   draining = false;
   private readonly onDrained: () => void;
   private readonly transport: Transport;
+  /** PorticoEstate's Next.js frontend connects here (Socket.IO), into the same rooms. */
+  readonly socketIo: SocketIoFrontDoor;
   /** Where the user-room key came from (logged at start, never the key). */
   private readonly userRoomKeySource: UserRoomKeySource;
   private readonly heartbeat: Heartbeat;
@@ -169,11 +173,14 @@ export class Gateway implements AdminSource {
         this.rooms.join(conn, conn.sessionRoom);
       },
     };
+    const lifecycle = new ConnectionLifecycle(config, ctx, this.connections, this.log, this.observer);
+    // Every front door asks the same policy; handshakes still settling count against the capacity.
     this.upgradePolicy = new UpgradePolicy(
       { ...config.limits, trustedProxies: config.trustedProxies },
-      () => this.connections.size + this.transport.pendingUpgrades, this.log, (reason) => this.observer.connectionRefused(reason),
+      () => this.connections.size + lifecycle.pendingUpgrades + this.socketIo.handshaking, this.log, (reason) => this.observer.connectionRefused(reason),
     );
-    this.transport = new Transport(config, ctx, this.connections, this.log, this.observer, this.upgradePolicy, () => !this.draining);
+    this.transport = new Transport(config, lifecycle, this.log, this.upgradePolicy, () => !this.draining);
+    this.socketIo = new SocketIoFrontDoor(config, lifecycle, this.log, this.observer, this.upgradePolicy);
     this.heartbeat = new Heartbeat(config.timers, this.connections, this.rooms, this.relay, this.log);
 
     this.router.add('GET', ['/health', '/wss/health'], (_req, res) => {
@@ -187,6 +194,7 @@ export class Gateway implements AdminSource {
       busStatus: () => this.broker.status,
       outage: () => this.broker.outage(),
     });
+    for (const method of ['GET', 'POST', 'OPTIONS']) this.router.add(method, SOCKET_IO_PATHS, this.socketIo.handleRequest);
     if (config.metrics.enabled) registerMetricsRoute(this.router, this.observer);
     if (config.admin.token) {
       const view = new ClusterView(this.cluster, { timeoutMs: config.admin.timeoutMs, forgetAfterMs: config.admin.forgetAfterMs });
@@ -202,7 +210,10 @@ export class Gateway implements AdminSource {
     registerHomePage(this.router, { packageDir: packageRoot(), metricsEnabled: config.metrics.enabled && this.observer.exposition !== undefined, adminEnabled: config.admin.token !== undefined });
     this.broker.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
     this.server = http.createServer(this.router.handle);
-    this.server.on('upgrade', this.transport.handleUpgrade);
+    this.server.on('upgrade', (req, socket, head) => {
+      if (this.socketIo.handles(req)) this.socketIo.handleUpgrade(req, socket, head);
+      else this.transport.handleUpgrade(req, socket, head);
+    });
     // No 'clientError' listener: Node's own answers a malformed request 400 (431 for oversized
     // headers, 408 for a header timeout) and then closes the socket, instead of a silent drop.
   }
@@ -295,6 +306,8 @@ export class Gateway implements AdminSource {
     this.heartbeat.stop();
     this.admin.stop();
     this.identity.close();
+    // Socket.IO clients first, while the HTTP server still answers their polling requests.
+    await this.socketIo.drain(this.connections, this.config.timers.shutdownTimeoutMs);
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Stop claiming spool files before connections close: a file claimed while every connection
     // is closing would be deleted having reached nobody; left in the folder, the next start delivers it.
@@ -310,6 +323,7 @@ export class Gateway implements AdminSource {
     if (outcome === 'timeout') {
       for (const conn of this.connections) conn.terminate();
     }
+    this.socketIo.close();
     this.server.closeAllConnections();
     await serverClosed;
     for (const source of this.ingressSources) await source.close();

@@ -41,7 +41,7 @@ export class Heartbeat {
       }
       conn.alive = false;
       try {
-        conn.ws.ping();
+        conn.protocolPing();
       } catch {
         conn.terminate();
       }

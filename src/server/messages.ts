@@ -4,7 +4,7 @@ import { TEXTS, type ErrorCode } from '../protocol/constants.js';
 import { errorText, type ErrorTextArgs } from '../protocol/errors.js';
 import type {
   BookingUserRefresh, ConnectionSuccess, ErrorReply, PartialApplicationsData, PartialApplicationsResponse, PongReply,
-  Relayed, RoomPing, ServerPing, SessionIdRequired,
+  ReconnectRequired, Relayed, RoomPing, ServerPing, SessionIdRequired,
 } from '../protocol/types.js';
 
 export const now = (): string => new Date().toISOString();
@@ -42,3 +42,5 @@ export const bookingUserRefresh = (message?: string, action?: string): BookingUs
 export function stamped(message: Record<string, unknown>): Relayed {
   return (message.timestamp === undefined ? { ...message, timestamp: now() } : message) as Relayed;
 }
+
+export const reconnectRequired = (message: string): ReconnectRequired => ({ type: 'reconnect_required', message, timestamp: now() });

@@ -81,6 +81,17 @@ export class Relay {
 
   private request(message: Outbound, ingressAt: number): { frame: string; ingressAt: number; type?: string } {
     const type = message.type;
-    return { frame: JSON.stringify(message), ingressAt, type: typeof type === 'string' ? type : undefined };
+    return { frame: JSON.stringify(withoutStreamFields(message)), ingressAt, type: typeof type === 'string' ? type : undefined };
   }
+}
+
+/**
+ * Only the broker says where a publication stands: a `stream_position` (or `stream_positions`)
+ * a client or payload brought along would outlive the broker's (the last duplicate key wins in
+ * JSON.parse) and make receivers drop real messages as already seen.
+ */
+function withoutStreamFields(message: object): object {
+  if (!Object.hasOwn(message, 'stream_position') && !Object.hasOwn(message, 'stream_positions')) return message;
+  const { stream_position: _p, stream_positions: _ps, ...rest } = message as Record<string, unknown>;
+  return rest;
 }

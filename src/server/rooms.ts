@@ -34,6 +34,11 @@ export class RoomRegistry {
     return this.rooms.has(roomId);
   }
 
+  /** Members on this instance. */
+  size(roomId: string): number {
+    return this.rooms.get(roomId)?.size ?? 0;
+  }
+
   isMember(conn: Connection, roomId: string): boolean {
     return this.rooms.get(roomId)?.has(conn) ?? false;
   }

@@ -13,6 +13,7 @@ import { createRedisDependencies, type RedisDependencies } from '../../src/serve
 import { startTestGateway, type TestGateway } from './gateway.js';
 import type { RedisServer } from './redis-server.js';
 import type { TestClient } from './ws-client.js';
+import { waitFor as waitUntil } from './wait.js';
 
 export interface LogLine { level: number; msg: string; [key: string]: unknown }
 
@@ -66,4 +67,12 @@ export async function teardown(server: RedisServer, gateways: TestGateway[], cli
   for (const c of clients) c.close();
   for (const g of gateways) await g.close();
   await server.stop();
+}
+
+/**
+ * Until every gateway has counted all of them on the cluster channel: a replay after an outage
+ * waits for that many subscribers, so an outage test must not begin before they were counted.
+ */
+export async function clusterCounted(gateways: RedisTestGateway[]): Promise<void> {
+  await waitUntil(() => gateways.every((g) => g.redis.broker.knownSubscribers >= gateways.length), 'every gateway counted the others');
 }

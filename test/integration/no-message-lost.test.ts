@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { health, rawPublisher, sleep, startRedisGateway, teardown, waitFor, type RedisTestGateway } from '../helpers/redis-gateway.js';
+import { clusterCounted, health, rawPublisher, sleep, startRedisGateway, teardown, waitFor, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
 
@@ -47,12 +47,14 @@ test('Redis killed, restarted and frozen mid-stream: every accepted message reac
     }
   })();
   try {
+    await clusterCounted(gateways);
     await sleep(500);
     await server.stop(); // SIGKILL: history gone, connections reset
     await sleep(1000);
     await server.restart();
     await waitFor(async () => (await Promise.all(gateways.map(health))).every((h) => h.redis === 'connected'), 'all reconnected');
     await sleep(700);
+    await clusterCounted(gateways);
     server.pause(); // hung, sockets open, found by PING after one to two liveness intervals
     await sleep(2500);
     server.resume();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { health, rawPublisher, quietWindow, startRedisGateway, teardown, waitFor, type RedisTestGateway } from '../helpers/redis-gateway.js';
+import { clusterCounted, health, rawPublisher, quietWindow, startRedisGateway, teardown, waitFor, type RedisTestGateway } from '../helpers/redis-gateway.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { stamped } from '../../src/server/messages.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
@@ -62,6 +62,7 @@ test('Redis killed mid-run and restarted on the same port', async () => {
   try {
     await expectChatAcross(a1, b1, 'before the outage');
 
+    await clusterCounted([A, B]);
     await server.stop();
     await waitFor(async () => (await health(A)).redis === 'disconnected' && (await health(B)).redis === 'disconnected', 'both see redis down');
     const report = await health(A);
@@ -123,6 +124,7 @@ test('WSS_OUTAGE_BUFFER bounds what is kept: beyond it counted, logged once, rea
   const a1 = await TestClient.connect(A.url);
   const b1 = await TestClient.connect(B.url);
   try {
+    await clusterCounted([A, B]);
     await server.stop();
     await waitFor(async () => (await health(A)).redis === 'disconnected', 'A sees redis down');
     for (let i = 0; i < 150; i++) void A.gateway.relay.toAll(stamped({ type: 'bounded_flood', i }));
@@ -197,6 +199,7 @@ test('Redis hung (SIGSTOP): publishes waiting for a reply are bounded; the rest 
   const b1 = await TestClient.connect(B.url);
   try {
     await expectChatAcross(a1, b1, 'before the hang');
+    await clusterCounted([A, B]);
     server.pause();
     const isFlood = (m: Msg) => m.type === 'hang_flood';
     for (let i = 0; i < 1000; i++) void A.gateway.relay.toAll(stamped({ type: 'hang_flood', i }));
@@ -226,6 +229,7 @@ test('Redis hung (SIGSTOP) past the liveness interval: reported down, then back 
   const b1 = await TestClient.connect(B.url);
   try {
     await waitFor(async () => (await health(A)).redis === 'connected', 'A connected');
+    await clusterCounted([A, B]);
     server.pause();
     await waitFor(async () => (await health(A)).redis === 'disconnected' && (await health(B)).redis === 'disconnected', 'hang detected by PING');
     assert.equal((await health(A)).status, 'degraded');

@@ -56,8 +56,15 @@ interface ScriptCommands {
 }
 
 const REPLAY_BATCH = 200;
+/**
+ * Pause before replaying again when Redis is connected but refused a publication (maxmemory
+ * reached, a script error): retrying at once would spin against it.
+ */
+const REPLAY_RETRY_MS = 1000;
 /** Before replaying, wait up to this long for the instances active before the outage to be subscribed again. */
 const REPLAY_WAIT_MS = 5000;
+/** How often the cluster channel's subscribers are counted while nothing is kept. */
+const SUBSCRIBER_COUNT_MS = 1000;
 /** An instance (process nonce) heard from within this long counts as active. */
 const PEER_ACTIVE_MS = 5 * 60_000;
 /**
@@ -93,9 +100,13 @@ export class RedisBroker implements Broker {
   private readonly copiesToSkip = new RecentSet<number>();
   private fallback: NodeJS.Timeout | null = null;
   private replaying = false;
+  private replayRetry: NodeJS.Timeout | null = null;
   /** Processes heard on the cluster channel (nonce -> last time), to know how many should be subscribed. */
   private readonly peers = new Map<string, number>();
   private sweep: NodeJS.Timeout | null = null;
+  private subscriberCount: NodeJS.Timeout | null = null;
+  /** Connections subscribed to the cluster channel when last counted in calm times (see countSubscribers). */
+  private subscribersBefore = 0;
   /**
    * Streams with a publication the outage buffer had to drop: it never enters history, so their
    * history no longer tells the whole story. Once the buffer is replayed they are marked (see
@@ -131,6 +142,11 @@ export class RedisBroker implements Broker {
     return this.opts.history.size > 0;
   }
 
+  /** Connections on the cluster channel at the last count in calm times: a replay waits for as many. */
+  get knownSubscribers(): number {
+    return this.subscribersBefore;
+  }
+
   /** Publishes sent to Redis and not yet acknowledged (bounded by `maxPendingPublishes`). */
   get pendingPublishes(): number {
     return this.pending;
@@ -149,6 +165,19 @@ export class RedisBroker implements Broker {
     this.sweep.unref();
     this.fallback = setInterval(() => this.deliverOverdue(), LOCAL_FALLBACK_MS / 4);
     this.fallback.unref();
+    void this.countSubscribers();
+    this.subscriberCount = setInterval(() => void this.countSubscribers(), SUBSCRIBER_COUNT_MS);
+    this.subscriberCount.unref();
+  }
+
+  /**
+   * In calm times (nothing kept, no replay), remember how many connections listen on the cluster
+   * channel: instances that never published are subscribers too, and a replay should wait for them.
+   */
+  private async countSubscribers(): Promise<void> {
+    if (this.link.status !== 'connected' || this.buffer.size > 0 || this.replaying) return;
+    const reply = await this.client.call('PUBSUB', 'NUMSUB', this.channel).catch(() => null) as [string, number] | null;
+    if (reply !== null && this.buffer.size === 0 && !this.replaying) this.subscribersBefore = Number(reply[1]);
   }
 
   publish(request: PublishRequest): Promise<StreamPosition | null> {
@@ -203,6 +232,9 @@ export class RedisBroker implements Broker {
         if (!entry) return null;
         this.warnings.warn({ err: err.message }, 'publish failed; kept for replay when redis is back');
         this.fail(seq, entry);
+        // Redis answered with an error while connected (full, script error): no reconnect will
+        // start the replay, and until it runs every later publication stays on this instance.
+        if (this.link.status === 'connected' && this.pending === 0) this.replayLater();
         return null;
       },
     );
@@ -301,6 +333,8 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
     if (this.fallback) clearInterval(this.fallback);
+    if (this.subscriberCount) clearInterval(this.subscriberCount);
+    if (this.replayRetry) clearTimeout(this.replayRetry);
     await this.link.subscriber.unsubscribe(this.channel);
     await this.link.close();
     this.warnings.flush();
@@ -362,6 +396,17 @@ export class RedisBroker implements Broker {
     }
   }
 
+  /** Replay after REPLAY_RETRY_MS (once scheduled at a time). */
+  private replayLater(): void {
+    if (this.replayRetry !== null) return;
+    this.replayRetry = setTimeout(() => {
+      this.replayRetry = null;
+      // With publications still in flight, the last one's reply starts the replay (settled), so order holds.
+      if (this.buffer.size > 0 && this.link.status === 'connected' && this.pending === 0) void this.replay();
+    }, REPLAY_RETRY_MS);
+    this.replayRetry.unref();
+  }
+
   /** Send the outage buffer in order, in batches; stop at the first failure (retried on the next reconnect). */
   private async replay(): Promise<void> {
     if (this.replaying || this.buffer.size === 0) return;
@@ -374,25 +419,29 @@ export class RedisBroker implements Broker {
         const results = await Promise.allSettled(batch.map((item) => this.replayOne(item)));
         const ok = results.findIndex((r) => r.status === 'rejected');
         this.buffer.remove(ok < 0 ? batch.length : ok);
-        if (ok >= 0) break;
+        if (ok >= 0) {
+          this.warnings.warn({ err: ((results[ok] as PromiseRejectedResult).reason as Error)?.message }, 'replay refused by redis; retried shortly');
+          break;
+        }
       }
     } finally {
       this.replaying = false;
     }
-    this.opts.log.info({ replayed: started - this.buffer.size, left: this.buffer.size }, 'redis is back; messages kept during the outage sent to the other instances');
-    if (this.buffer.size > 0 && this.link.status === 'connected') void this.replay();
+    const replayed = started - this.buffer.size;
+    if (replayed > 0) this.opts.log.info({ replayed, left: this.buffer.size }, 'redis is back; messages kept during the outage sent to the other instances');
+    if (this.buffer.size > 0 && this.link.status === 'connected') this.replayLater();
     else if (this.buffer.size === 0 && this.link.status === 'connected') await this.markLostStreams();
   }
 
   /**
-   * Until as many processes are subscribed to the cluster channel as were heard from before the
-   * outage (or REPLAY_WAIT_MS passed): a replay published before another instance re-subscribed
+   * Until as many processes are subscribed to the cluster channel as were heard from or counted
+   * before the outage (or REPLAY_WAIT_MS passed): a replay published before another instance re-subscribed
    * reaches it only from history, which may be too short for a long outage.
    */
   private async awaitPeers(): Promise<void> {
     const since = Date.now() - PEER_ACTIVE_MS;
     for (const [nonce, seen] of this.peers) if (seen < since) this.peers.delete(nonce);
-    const expected = Math.max(1, this.peers.size);
+    const expected = Math.max(1, this.peers.size, this.subscribersBefore);
     const deadline = Date.now() + REPLAY_WAIT_MS;
     while (Date.now() < deadline && this.link.status === 'connected') {
       const reply = await this.client.call('PUBSUB', 'NUMSUB', this.channel).catch(() => null) as [string, number] | null;

@@ -11,6 +11,7 @@ import type { ClientMessage, SessionUpdateConfirmation, UserInfoUpdateConfirmati
 import { NO_IDENTITIES } from '../identity/resolver.js';
 import { errorReply, now } from '../messages.js';
 import type { Handler } from './context.js';
+import { announceRoomJoined, roomsField } from './dialect.js';
 
 export const handleUpdateUserInfo: Handler<ClientMessage<'update_user_info'>> = (ctx, conn, msg) => {
   const parsed = userIdSchema.safeParse(msg.userId);
@@ -48,10 +49,12 @@ export const handleUpdateSession: Handler<ClientMessage<'update_session'>> = asy
   if (outcome.kind === 'invalid_token') conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, outcome.reason));
   const claim = ctx.identity.contradiction(outcome.kind === 'resolved' ? outcome.identities : NO_IDENTITIES, msg);
   if (claim !== null) conn.send(errorReply(ERROR_CODES.IDENTITY_MISMATCH, claim));
+  if (action !== 'none' && conn.sessionRoom !== null) announceRoomJoined(ctx.rooms, conn, conn.sessionRoom);
   const reply: SessionUpdateConfirmation = {
     type: 'session_update_confirmation', success: true,
     message: action === 'none' ? TEXTS.sessionUnchanged : action === 'set' ? TEXTS.sessionSet : TEXTS.sessionUpdated,
     action, wasRequired: previous === null, sessionId: maskSessionId(sessionId)!, timestamp: now(),
+    ...roomsField(ctx.rooms, conn),
   };
   // Where the rooms the connection is in now stand (the session room and user rooms may be new).
   const positions = await ctx.recovery.positions([...conn.rooms]);

@@ -2,7 +2,7 @@
  * The dispatcher: parse a frame, validate it against its type's schema, and call the handler
  * registered for that type. Unknown types are relayed as broadcasts.
  */
-import { ERROR_CODES } from '../../protocol/constants.js';
+import { ERROR_CODES, UNSUPPORTED_REQUEST_TYPES } from '../../protocol/constants.js';
 import { isServerOnlyType } from '../../protocol/message-types.js';
 import type { ClientMessage, ClientType } from '../../protocol/types.js';
 import { isKnownClientType, isPlainObject, validateClientMessage } from '../../protocol/validate.js';
@@ -38,15 +38,11 @@ const handlers: HandlerTable = {
 
 export type DispatchOutcome = { type: string; error?: string };
 
-/** Handle one text frame from `conn`. Never throws; every failure becomes an `error` reply. */
-export async function dispatch(ctx: HandlerContext, conn: Connection, text: string): Promise<DispatchOutcome> {
-  let msg: unknown;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    conn.send(errorReply(ERROR_CODES.INVALID_JSON));
-    return { type: 'invalid', error: ERROR_CODES.INVALID_JSON };
-  }
+/**
+ * Handle one decoded message (a parsed frame, or a Socket.IO `message` event's argument). Never
+ * throws; every failure becomes an `error` reply.
+ */
+export async function dispatchMessage(ctx: HandlerContext, conn: Connection, msg: unknown): Promise<DispatchOutcome> {
   if (!isPlainObject(msg)) {
     conn.send(errorReply(ERROR_CODES.INVALID_MESSAGE));
     return { type: 'invalid', error: ERROR_CODES.INVALID_MESSAGE };
@@ -57,6 +53,10 @@ export async function dispatch(ctx: HandlerContext, conn: Connection, text: stri
     return { type, error: ERROR_CODES.FORBIDDEN_TYPE };
   }
   try {
+    if (typeof type === 'string' && UNSUPPORTED_REQUEST_TYPES.has(type)) {
+      conn.send(errorReply(ERROR_CODES.UNSUPPORTED_TYPE, type));
+      return { type: 'unsupported', error: ERROR_CODES.UNSUPPORTED_TYPE };
+    }
     if (!isKnownClientType(type)) {
       await handleUnknown(ctx, conn, msg);
       return { type: typeof type === 'string' ? 'unknown' : 'untyped' };

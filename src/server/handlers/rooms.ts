@@ -5,6 +5,7 @@ import type { ClientMessage, SubscriptionConfirmation } from '../../protocol/typ
 import type { Connection } from '../connection.js';
 import { errorReply, now, stamped } from '../messages.js';
 import { withSessionContext, type Handler } from './context.js';
+import { announceRoomJoined } from './dialect.js';
 
 type EntityRef = { entityType: string; entityId: string | number };
 
@@ -21,12 +22,13 @@ export const handleSubscribe: Handler<ClientMessage<'subscribe'>> = async (ctx, 
       conn.send(errorReply(ERROR_CODES.SUBSCRIBE_DENIED));
       return;
     }
-    if (conn.closing || conn.ws.readyState !== 1) return; // closed while PorticoEstate was asked
+    if (!conn.isOpen) return; // closed while PorticoEstate was asked
     // Other subscribes may have joined rooms while PorticoEstate was asked.
     if (refusedOverRoomCap(ctx.config.limits.maxRoomsPerConnection, conn, roomId)) return;
   }
   ctx.rooms.join(conn, roomId);
   const positions = await ctx.recovery.positions([roomId]);
+  announceRoomJoined(ctx.rooms, conn, roomId, { entityType: msg.entityType, entityId: msg.entityId });
   conn.send(positions ? { ...confirmation(msg, 'subscribed'), stream_positions: positions } : confirmation(msg, 'subscribed'));
 };
 

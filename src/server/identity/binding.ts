@@ -61,7 +61,7 @@ export class IdentityBinding {
 
   /** False when a later resolution for `conn` has started (or it closed): its result must not be applied. */
   isCurrent(conn: Connection, ticket: number): boolean {
-    return this.tickets.get(conn) === ticket && isOpen(conn);
+    return this.tickets.get(conn) === ticket && conn.isOpen;
   }
 
   /** Give `conn` the identities of `outcome` (none unless resolved) and their user rooms. */
@@ -129,7 +129,7 @@ export class IdentityBinding {
 
   private async retryRound(): Promise<void> {
     for (const conn of [...this.pending]) {
-      if (!isOpen(conn) || conn.sessionId === null) {
+      if (!conn.isOpen || conn.sessionId === null) {
         this.pending.delete(conn);
         continue;
       }
@@ -140,10 +140,6 @@ export class IdentityBinding {
       else this.pending.delete(conn);
     }
   }
-}
-
-function isOpen(conn: Connection): boolean {
-  return !conn.closing && conn.ws.readyState === 1;
 }
 
 /** `?token=` of the upgrade URL, if any. */

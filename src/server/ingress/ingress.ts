@@ -127,7 +127,10 @@ export class Ingress {
       this.toRoom(roomId, stamped({ entityType, entityId, roomId, ...payload }), at);
     } else if (target === 'session' && sessionId) {
       const roomId = sessionRoomId(sessionId);
-      this.toRoom(roomId, stamped(withSessionRoomId(payload, roomId)), at);
+      // Routed by the session id, which then leaves the frame: it would otherwise be kept in
+      // history, cross the bus and reach page scripts (the cookie is HttpOnly for a reason).
+      const { sessionId: _routedBy, ...message } = payload;
+      this.toRoom(roomId, stamped(withSessionRoomId(message, roomId)), at);
     } else if (target === 'user') {
       this.toUser(payload, at);
     } else {

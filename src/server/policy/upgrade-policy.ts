@@ -82,6 +82,11 @@ export class UpgradePolicy {
     return { ok: true, clientAddress };
   }
 
+  /** Whether a request after the handshake (Socket.IO polling, its websocket upgrade) comes from a page of another site. */
+  foreignOrigin(req: IncomingMessage): boolean {
+    return this.judge(req.headers.origin, this.proxies.describe(req)) === 'foreign';
+  }
+
   /** Count an accepted connection against its address until it is released. */
   admit(clientAddress: string): Admission {
     const key = addressKey(clientAddress);
