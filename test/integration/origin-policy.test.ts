@@ -153,7 +153,8 @@ test('WSS_ALLOWED_ORIGINS=* accepts any origin and says so in the start-up log',
 });
 
 test('WSS_MAX_CONNECTIONS_PER_IP: 429 beyond the cap per address, the slot comes back on close', async () => {
-  const gw = await startTestGateway({ limits: { maxConnectionsPerIp: 2 } }, { observer: createMetrics() });
+  // No trusted proxy: 127.0.0.1 is a client like any other here.
+  const gw = await startTestGateway({ limits: { maxConnectionsPerIp: 2 }, trustedProxies: [] }, { observer: createMetrics() });
   const clients: TestClient[] = [];
   try {
     clients.push(await TestClient.connect(gw.url), await TestClient.connect(gw.url));
@@ -194,11 +195,28 @@ test('the per-address cap counts X-Forwarded-For from a trusted proxy, and the p
   }
 });
 
+test('a trusted proxy that sends no X-Forwarded-For is many clients: the per-address cap does not apply to it, and the log says so once', async () => {
+  const { log, lines } = captureLogger();
+  const gw = await startTestGateway({ limits: { maxConnectionsPerIp: 1 } }, { log }); // loopback is trusted by default
+  const clients: TestClient[] = [];
+  try {
+    for (let i = 0; i < 3; i++) clients.push(await TestClient.connect(gw.url));
+    assert.equal(gw.gateway.connections.size, 3, 'three clients behind the proxy, all served');
+    const warnings = lines.filter((l) => l.level === 40 && /carry no X-Forwarded-For/.test(l.msg));
+    assert.equal(warnings.length, 1, 'one warning for the proxy, not one per upgrade');
+    clients.push(await TestClient.connect(gw.url, { headers: { 'x-forwarded-for': '203.0.113.7' } }));
+    await assert.rejects(TestClient.connect(gw.url, { headers: { 'x-forwarded-for': '203.0.113.7' } }), /HTTP 429/, 'a forwarded client is still capped');
+  } finally {
+    for (const c of clients) c.close();
+    await gw.close();
+  }
+});
+
 test('an upgrade waiting for its identity holds its address\'s slot; a client that gave up meanwhile gives it back once the answer comes', async () => {
   // A resolver that answers only when told to: PorticoEstate taking its time.
   const waiting: Array<(o: IdentityOutcome) => void> = [];
   const slow: IdentityResolver = { mode: 'memory', state: 'up', resolve: () => new Promise((resolve) => waiting.push(resolve)) };
-  const gw = await startTestGateway({ limits: { maxConnectionsPerIp: 1 } }, { identity: slow });
+  const gw = await startTestGateway({ limits: { maxConnectionsPerIp: 1 }, trustedProxies: [] }, { identity: slow });
   const pending: http.ClientRequest[] = [];
   /** Start an upgrade: 'refused' (its answer came) or 'waiting' (it reached the identity look-up). */
   const attempt = (): Promise<number | 'waiting'> => new Promise((resolve) => {

@@ -44,7 +44,7 @@ test('a foreign origin is refused on both transports and counted; the own origin
 });
 
 test('Socket.IO sessions and raw connections share the per-address cap', async () => {
-  const gw = await startTestGateway({ limits: { maxConnectionsPerIp: 2 } }, { observer: createMetrics() });
+  const gw = await startTestGateway({ limits: { maxConnectionsPerIp: 2 }, trustedProxies: [] }, { observer: createMetrics() });
   const open: Array<{ close(): void }> = [];
   try {
     open.push(await SioTestClient.connect(gw.httpUrl, { transports: ['websocket'] }));

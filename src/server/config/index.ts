@@ -153,7 +153,7 @@ function build(r: ConfigReader): Config {
       rateBurst: r.int('WSS_RATE_BURST', 100, 1, 1_000_000, 'Messages a connection may send in a burst'),
       rateCloseAfter: r.int('WSS_RATE_CLOSE_AFTER', 200, 1, 1_000_000, 'Rate-limited messages within 10 s after which the connection is closed with 1008'),
       allowedOrigins: r.list('WSS_ALLOWED_ORIGINS', 'Origins accepted besides the gateway\'s own host (comma list, e.g. https://booking.example.org); * accepts any site (warned at start-up). Browsers from other origins get HTTP 403'),
-      maxConnectionsPerIp: r.int('WSS_MAX_CONNECTIONS_PER_IP', 200, 1, 10_000_000, 'Open connections one client address (IPv6: one /64) may hold; more are refused with HTTP 429'),
+      maxConnectionsPerIp: r.int('WSS_MAX_CONNECTIONS_PER_IP', 200, 1, 10_000_000, 'Open connections one client address (IPv6: one /64) may hold; more are refused with HTTP 429. A trusted proxy that sends no X-Forwarded-For is not capped'),
       maxRoomsPerConnection: r.int('WSS_MAX_ROOMS_PER_CONNECTION', 100, 1, 1_000_000, 'Entity rooms one connection may subscribe to; more get error TOO_MANY_ROOMS'),
     },
     trustedProxies: r.list('WSS_TRUSTED_PROXIES', 'Proxies whose X-Forwarded-For/-Host/-Proto are believed (comma list of addresses, CIDRs, loopback, linklocal, uniquelocal)', ['loopback']),

@@ -20,6 +20,11 @@ export interface RequestOrigin {
   host: string | undefined;
   /** The scheme the browser used, when a trusted proxy says so (`X-Forwarded-Proto`). */
   proto: string | undefined;
+  /**
+   * The client address is itself a trusted proxy (it sent no `X-Forwarded-For`, or only proxies in
+   * it): it stands for every client behind that proxy, so it cannot be capped like one client.
+   */
+  shared: boolean;
 }
 
 /** Remembered trust answers; peers are few (the proxies) or, without a proxy, bounded by this. */
@@ -35,12 +40,14 @@ export class ProxyTrust {
 
   describe(req: IncomingMessage): RequestOrigin {
     const peer = req.socket.remoteAddress;
-    if (peer === undefined) return { clientAddress: 'unknown', host: firstValue(req.headers.host), proto: undefined };
+    if (peer === undefined) return { clientAddress: 'unknown', host: firstValue(req.headers.host), proto: undefined, shared: false };
     const fromProxy = this.isTrusted(peer);
+    const client = fromProxy ? proxyaddr(req, this.isTrusted) : peer;
     return {
-      clientAddress: normalizeAddress(fromProxy ? proxyaddr(req, this.isTrusted) : peer),
+      clientAddress: normalizeAddress(client),
       host: (fromProxy ? firstValue(req.headers['x-forwarded-host']) : undefined) ?? firstValue(req.headers.host),
       proto: fromProxy ? firstValue(req.headers['x-forwarded-proto'])?.toLowerCase() : undefined,
+      shared: fromProxy && this.isTrusted(client),
     };
   }
 

@@ -43,6 +43,8 @@ export const REFUSALS = {
 } as const satisfies Record<RefusalReason, UpgradeRefusal>;
 
 const LOGGED_ORIGIN_CHARS = 200;
+/** Proxies already named in the "cap not applied" warning (bounded: loopback alone is a /8). */
+const MAX_WARNED_PROXIES = 100;
 const MAX_REMEMBERED_VERDICTS = 1000;
 
 export class UpgradePolicy {
@@ -52,6 +54,7 @@ export class UpgradePolicy {
   private readonly perAddress = new Map<string, number>();
   private readonly refusalLog = new KeyedThrottle();
   private readonly verdicts = new Map<string, OriginVerdict>();
+  private readonly uncappedProxies = new Set<string>();
 
   constructor(
     private readonly options: UpgradePolicyOptions,
@@ -75,6 +78,10 @@ export class UpgradePolicy {
       return this.refuse(REFUSALS.origin, clientAddress, { origin: origin?.slice(0, LOGGED_ORIGIN_CHARS), host: addressed.host?.slice(0, LOGGED_ORIGIN_CHARS) }, `origin:${origin}`);
     }
     if (this.openConnections() >= this.options.maxConnections) return this.refuse(REFUSALS.capacity, clientAddress, {}, 'capacity');
+    if (addressed.shared) {
+      this.warnUncapped(clientAddress);
+      return { ok: true, clientAddress };
+    }
     const key = addressKey(clientAddress);
     if ((this.perAddress.get(key) ?? 0) >= this.options.maxConnectionsPerIp) {
       return this.refuse(REFUSALS.ip_limit, clientAddress, { limit: this.options.maxConnectionsPerIp }, `ip:${key}`);
@@ -107,6 +114,15 @@ export class UpgradePolicy {
   /** Count and log a refusal the front door decided itself (an unknown path). */
   refused(refusal: UpgradeRefusal, req: IncomingMessage): void {
     this.refuse(refusal, this.proxies.describe(req).clientAddress, {}, refusal.reason);
+  }
+
+  // A trusted proxy that does not say who its client is (no X-Forwarded-For) is every client
+  // behind it: capping it would cap the whole site at WSS_MAX_CONNECTIONS_PER_IP. Only the
+  // gateway-wide WSS_MAX_CONNECTIONS applies to it; say so once per proxy.
+  private warnUncapped(proxy: string): void {
+    if (this.uncappedProxies.has(proxy) || this.uncappedProxies.size >= MAX_WARNED_PROXIES) return;
+    this.uncappedProxies.add(proxy);
+    this.log.warn({ proxy }, 'upgrades from this trusted proxy carry no X-Forwarded-For: its clients cannot be told apart, so WSS_MAX_CONNECTIONS_PER_IP does not apply to them (see the proxy files in deploy/)');
   }
 
   /** judgeOrigin, remembered: a site's pages send the same few Origin/Host pairs over and over. */
