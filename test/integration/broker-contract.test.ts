@@ -54,6 +54,8 @@ function contract(name: string, factory: () => Factory): void {
       assert.deepEqual(parsed.map((m) => m.message), ['m1', 'm2', 'm3'], 'every other field kept');
       assert.deepEqual(got[1]!.position, { stream: 'entity_a_1', offset: 2, epoch: a1!.epoch });
       assert.equal(got[0]!.frame, withPosition(frame(1), got[0]!.position!), 'same splice as withPosition');
+      assert.ok(got[0]!.frame.startsWith(frame(1).slice(0, -1) + ','), `the publisher's fields keep their places, the position comes last: ${got[0]!.frame}`);
+      assert.ok(got[0]!.frame.endsWith(`"stream_position":${JSON.stringify(got[0]!.position ? { stream: 'entity_a_1', offset: 1, epoch: a1!.epoch } : null)}}`));
     });
 
     test('history returns what came after an offset, in order, up to a limit, with the top', async () => {

@@ -129,10 +129,12 @@ export function isOwnEcho(origin: string, deliveredAtOrigin: boolean, instanceId
 }
 
 /**
- * `frame` with `"stream_position":{…}` spliced in right after its leading `{`: the frame is still
- * serialised once and identical for every recipient. The Redis script does the same in Lua.
+ * `frame` with `"stream_position":{…}` spliced in before its closing `}`: the frame is still
+ * serialised once and identical for every recipient, and the publisher's fields keep their
+ * places (a reader that finds PHP's first fields at fixed offsets still finds them). The Redis
+ * script does the same in Lua.
  */
 export function withPosition(frame: string, point: StreamPoint): string {
   const position = `{"stream":${JSON.stringify(point.stream)},"offset":${point.offset},"epoch":${JSON.stringify(point.epoch)}}`;
-  return frame === '{}' ? `{"stream_position":${position}}` : `{"stream_position":${position},${frame.slice(1)}`;
+  return frame === '{}' ? `{"stream_position":${position}}` : `${frame.slice(0, -1)},"stream_position":${position}}`;
 }

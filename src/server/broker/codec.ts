@@ -3,7 +3,7 @@
  * frame exactly as it goes to the browsers. The frame is already serialised JSON; keeping it out
  * of the header means it is neither escaped again by the publisher nor parsed by the receivers.
  *
- *   PWS1 {"o":"gw-a","n":"3f…","d":17,"r":"entity_resource_42","x":"c1k…","i":1700000000000,"s":"entity_resource_42","q":7,"e":"k2…"}\n{"stream_position":…,"type":…}
+ *   PWS1 {"o":"gw-a","n":"3f…","d":17,"r":"entity_resource_42","x":"c1k…","i":1700000000000,"s":"entity_resource_42","q":7,"e":"k2…"}\n{"type":…,"stream_position":…}
  *
  * `o` origin instance, `n` the publishing process's nonce (spots two instances sharing one id),
  * `d` the publication's sequence number at its origin (with `n`: its id), `t` the message type,

@@ -52,7 +52,7 @@ local frame = ARGV[3]
 if frame == '{}' then
   frame = '{"stream_position":' .. position .. '}'
 else
-  frame = '{"stream_position":' .. position .. ',' .. string.sub(frame, 2)
+  frame = string.sub(frame, 1, -2) .. ',"stream_position":' .. position .. '}'
 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', size, offset .. '-1', 'd', frame, 'i', ARGV[11], 'o', ARGV[15], 'x', ARGV[12], 'l', ARGV[13], 'c', ARGV[16])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
