@@ -84,15 +84,25 @@ export interface OutboxEntry {
   flushPending(): void;
 }
 
+/** The longest a flush waits in a row for publications a hold says are on their way. */
+export const MAX_HOLD_MS = 2;
+
 /**
  * Collects the connections with pending frames and flushes them once per event-loop turn. One
  * outbox per process is enough (it only holds connections that have something to write).
+ *
+ * A hold (`addHold`) can make a flush wait, up to MAX_HOLD_MS, while it says more frames are about
+ * to arrive: with history, a broker's publications come back from Redis one round trip after they
+ * were read, and flushing without them splits every burst over two flushes, so each socket gets
+ * twice the writes (the write syscall is most of the cost of a broadcast).
  */
 export class Outbox {
   private root = new PendingChain(null, null);
   private dirty: OutboxEntry[] = [];
   private spare: OutboxEntry[] = [];
   private scheduled = false;
+  private readonly holds = new Set<() => boolean>();
+  private heldSince = 0;
 
   /** The chain for a connection that has nothing pending yet; the caller must `enqueue` it. */
   get start(): PendingChain {
@@ -104,13 +114,39 @@ export class Outbox {
     this.dirty.push(entry);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flush);
+      setImmediate(this.flushWhenDue);
     }
+  }
+
+  /** Let `expecting` delay flushes while it returns true (see the class comment); returns the undo. */
+  addHold(expecting: () => boolean): () => void {
+    this.holds.add(expecting);
+    return () => {
+      this.holds.delete(expecting);
+    };
+  }
+
+  private readonly flushWhenDue = (): void => {
+    if (this.holds.size > 0 && this.expecting()) {
+      const now = performance.now();
+      if (this.heldSince === 0) this.heldSince = now;
+      if (now - this.heldSince < MAX_HOLD_MS) {
+        setImmediate(this.flushWhenDue); // polls I/O once more, then comes back
+        return;
+      }
+    }
+    this.flush();
+  };
+
+  private expecting(): boolean {
+    for (const expecting of this.holds) if (expecting()) return true;
+    return false;
   }
 
   /** Write everything pending now (also runs by itself once per turn). */
   readonly flush = (): void => {
     this.scheduled = false;
+    this.heldSince = 0;
     const list = this.dirty;
     this.dirty = this.spare;
     this.root = new PendingChain(null, null);

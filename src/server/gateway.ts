@@ -43,6 +43,7 @@ import { noopObserver, type GatewayObserver } from './observer.js';
 import { judgeOrigin, originRules } from './policy/origin.js';
 import { Recovery } from './recovery/recovery.js';
 import { UpgradePolicy } from './policy/upgrade-policy.js';
+import { sharedOutbox } from './fanout.js';
 import { stamped } from './messages.js';
 import { Relay } from './relay.js';
 import { RoomRegistry } from './rooms.js';
@@ -99,6 +100,8 @@ export interface HealthReport {
 export class Gateway implements AdminSource {
   readonly log: Logger;
   readonly broker: Broker;
+  /** Takes back the broker's say in when the shared outbox flushes (fanout.ts). */
+  private releaseOutboxHold: (() => void) | null = null;
   readonly store: PartialApplicationsStore;
   readonly observer: GatewayObserver;
   readonly connections = new Set<Connection>();
@@ -221,6 +224,7 @@ export class Gateway implements AdminSource {
   /** Start every part and listen. Resolves with the bound address. */
   async start(): Promise<AddressInfo> {
     await this.broker.start(this.relay.deliver, this.relay.hasMembers);
+    this.releaseOutboxHold = sharedOutbox.addHold(() => this.broker.expectingOwnPublications());
     await this.cluster.start(this.admin.respond);
     this.admin.start();
     await this.spool?.start();
@@ -328,6 +332,7 @@ export class Gateway implements AdminSource {
     await serverClosed;
     for (const source of this.ingressSources) await source.close();
     await this.cluster.close();
+    this.releaseOutboxHold?.();
     await this.broker.close();
     await this.store.close();
     this.log.info('stopped');

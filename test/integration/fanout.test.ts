@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { encodeTextFrame, PendingChain } from '../../src/server/fanout.js';
+import { encodeTextFrame, MAX_HOLD_MS, Outbox, PendingChain } from '../../src/server/fanout.js';
 import { stamped } from '../../src/server/messages.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -41,6 +41,39 @@ test('connections at the same node share the child and its packed bytes', () => 
   assert.equal(two.buffer(), two.buffer(), 'packed once');
   assert.equal(two.bytes, a.length + b.length);
   assert.deepEqual(decode(two.buffer()), ['{"n":1}', '{"n":2}']);
+});
+
+test('a hold makes the flush wait for publications on their way, never longer than MAX_HOLD_MS', async () => {
+  const outbox = new Outbox();
+  const flushedAt: number[] = [];
+  const entry = { flushPending: () => { flushedAt.push(performance.now()); } };
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  outbox.enqueue(entry);
+  await nextTurn();
+  assert.equal(flushedAt.length, 1, 'without a hold the flush runs in the next turn');
+
+  let expecting = true;
+  const release = outbox.addHold(() => expecting);
+  outbox.enqueue(entry);
+  await nextTurn();
+  await nextTurn();
+  assert.equal(flushedAt.length, 1, 'held while the publications are on their way');
+  expecting = false;
+  await nextTurn();
+  await nextTurn();
+  assert.equal(flushedAt.length, 2, 'flushed once they are here');
+
+  expecting = true;
+  const queuedAt = performance.now();
+  outbox.enqueue(entry);
+  while (flushedAt.length < 3 && performance.now() - queuedAt < 1000) await nextTurn();
+  assert.equal(flushedAt.length, 3, 'a hold that never ends delays the flush, it does not stop it');
+  assert.ok(flushedAt[2]! - queuedAt >= MAX_HOLD_MS, 'it waited for the publications');
+  release();
+  outbox.enqueue(entry);
+  await nextTurn();
+  assert.equal(flushedAt.length, 4, 'a released hold has no say');
 });
 
 test('a reply sent between two broadcasts arrives between them', async () => {

@@ -101,6 +101,11 @@ export interface Broker {
   /** The stream's top and its kept publications with offset > `since` (at most `limit`). Rejects when history is unreadable. */
   history(stream: string, since: number, limit: number): Promise<HistoryRead>;
   outage(): OutageStats;
+  /**
+   * Whether publications of this instance are on their way to its own deliver function (sent to
+   * Redis, not yet answered): the outbox waits a moment for them before writing (fanout.ts).
+   */
+  expectingOwnPublications(): boolean;
   onStatusChange(listener: BrokerStatusListener): void;
   close(): Promise<void>;
 }

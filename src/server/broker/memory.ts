@@ -75,6 +75,11 @@ export class MemoryBroker implements Broker {
     return { buffered: 0, dropped: 0, replayed: 0 };
   }
 
+  /** Publications are delivered before `publish` returns: nothing is ever on its way. */
+  expectingOwnPublications(): boolean {
+    return false;
+  }
+
   /** The memory broker never changes status. */
   onStatusChange(_listener: BrokerStatusListener): void {}
 

@@ -156,6 +156,14 @@ export class RedisBroker implements Broker {
     return { buffered: this.buffer.size, dropped: this.buffer.dropped, replayed: this.buffer.replayed };
   }
 
+  /**
+   * With history, a publication reaches this instance's clients when Redis sends it back, one
+   * round trip after the publish script was sent (without history it is delivered at once).
+   */
+  expectingOwnPublications(): boolean {
+    return this.historyEnabled && this.pending > 0 && this.link.status === 'connected';
+  }
+
   async start(deliver: DeliverFn, hasMembers: MembershipFn = () => true): Promise<void> {
     this.deliver = deliver;
     this.hasMembers = hasMembers;
