@@ -13,6 +13,7 @@ import { prepareFrame } from '../fanout.js';
 import type { Logger } from '../log.js';
 import { now } from '../messages.js';
 import type { RoomRegistry } from '../rooms.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import { RecoveryGate, WATCH_MS, type LiveSpan } from './gate.js';
 
 export type RecoveryReason = 'not_member' | 'epoch_changed' | 'window_passed' | 'unavailable';
@@ -34,6 +35,10 @@ const SETTLE_MS = 5000;
 
 export class Recovery {
   private readonly limiter: Limiter;
+  private readonly watchEnds = new DeadlineQueue<RecoveryGate>(WATCH_MS, (gate) => gate.stopWatching());
+  private readonly settles = new DeadlineQueue<RecoveryGate>(SETTLE_MS, (gate) => gate.settle());
+  /** Per stream, the top read the greetings of this turn wait for (not sent yet). */
+  private readonly topReads = new Map<string, Promise<StreamPosition | null>>();
 
   constructor(
     private readonly broker: Broker,
@@ -54,8 +59,7 @@ export class Recovery {
   /** A new connection: note what it gets live until its `recover` comes (gate.ts). */
   watch(conn: Connection): void {
     if (!this.broker.historyEnabled) return;
-    const gate = this.gateOf(conn, true);
-    setTimeout(() => gate.stopWatching(), WATCH_MS).unref();
+    this.watchEnds.add(this.gateOf(conn, true));
   }
 
   /**
@@ -64,14 +68,38 @@ export class Recovery {
    */
   async positions(streams: string[]): Promise<Record<string, StreamPosition> | undefined> {
     if (!this.broker.historyEnabled) return undefined;
-    // A hung Redis must not hold a greeting back: after the timeout the stream is left out.
-    const tops = await Promise.all(streams.map((s) => Promise.race([
-      this.broker.history(s, Number.MAX_SAFE_INTEGER, 0).then((r) => r.top, () => null),
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), POSITIONS_TIMEOUT_MS).unref()),
-    ])));
+    const tops = await Promise.all(streams.map((s) => this.topAfterJoin(s)));
     const out: Record<string, StreamPosition> = {};
     streams.forEach((s, i) => { const top = tops[i]; if (top) out[s] = top; });
     return out;
+  }
+
+  /**
+   * The stream's top, read after the caller joined it: the read is sent in the next turn and
+   * shared by every caller until then (a burst of handshakes asks for `broadcast` once, not once
+   * per connection), so no caller gets a position from before it was a member.
+   */
+  private topAfterJoin(stream: string): Promise<StreamPosition | null> {
+    let read = this.topReads.get(stream);
+    if (read === undefined) {
+      read = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.topReads.delete(stream);
+        return this.readTop(stream);
+      });
+      this.topReads.set(stream, read);
+    }
+    return read;
+  }
+
+  /** A hung Redis must not hold a greeting back: after the timeout the stream is left out. */
+  private readTop(stream: string): Promise<StreamPosition | null> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), POSITIONS_TIMEOUT_MS).unref();
+      this.broker.history(stream, Number.MAX_SAFE_INTEGER, 0).then((r) => r.top, () => null).then((top) => {
+        clearTimeout(timer);
+        resolve(top);
+      });
+    });
   }
 
   async recover(conn: Connection, requested: Record<string, StreamPosition>): Promise<RecoveryResult> {
@@ -109,7 +137,7 @@ export class Recovery {
         missed += outcome.missed.length;
       }
     });
-    setTimeout(() => gate.settle(), SETTLE_MS).unref();
+    this.settles.add(gate);
     const recovered = this.broker.historyEnabled && Object.values(streams).every((s) => s.recovered);
     this.onRecovered(recovered, missed);
     return { type: 'recovery_result', recovered, missed, streams, timestamp: now() };
