@@ -92,6 +92,12 @@ export class RedisBroker implements Broker {
   private readonly inFlight = new Map<number, InFlight>();
   /** Every in-flight publication was delivered here already (spares a walk of `inFlight` per publish during a burst). */
   private inFlightAllHere = true;
+  /**
+   * Own publications (seq → sent at) whose copy has not come back through the subscriber yet:
+   * while there are any, the outbox waits a moment for them (expectingOwnPublications). Their
+   * replies are no sign: Redis may answer the publisher before the subscriber's copy is read.
+   */
+  private readonly echoesDue = new Map<number, number>();
   /** Claims of legacy messages this instance delivered itself while Redis hung (their copy from the winner is skipped). */
   private readonly claimsDeliveredHere = new RecentSet<string>();
   /** Claims whose copy (from whichever instance won) arrived here recently. */
@@ -126,7 +132,10 @@ export class RedisBroker implements Broker {
     client.defineCommand('porticoClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
     client.defineCommand('porticoMarkLost', { numberOfKeys: 1, lua: LOST_SCRIPT });
     link.onStatusChange((from, to) => {
-      if (to === 'disconnected') this.abandonInFlight();
+      if (to === 'disconnected') {
+        this.abandonInFlight();
+        this.echoesDue.clear();
+      }
       if (to !== 'connected') return;
       void this.replay();
       // What the other instances published while this one's subscriber was away.
@@ -161,7 +170,14 @@ export class RedisBroker implements Broker {
    * round trip after the publish script was sent (without history it is delivered at once).
    */
   expectingOwnPublications(): boolean {
-    return this.historyEnabled && this.pending > 0 && this.link.status === 'connected';
+    if (this.echoesDue.size === 0) return false;
+    // An echo the subscriber missed (it was reconnecting) must not hold every later flush.
+    const stale = Date.now() - LOCAL_FALLBACK_MS;
+    for (const [seq, sentAt] of this.echoesDue) {
+      if (sentAt >= stale) break;
+      this.echoesDue.delete(seq);
+    }
+    return this.echoesDue.size > 0 && this.link.status === 'connected';
   }
 
   async start(deliver: DeliverFn, hasMembers: MembershipFn = () => true): Promise<void> {
@@ -214,13 +230,18 @@ export class RedisBroker implements Broker {
       return this.keep({ request, seq });
     }
     this.pending += 1;
-    this.inFlight.set(seq, { request, sentAt: Date.now(), deliveredHere: false });
+    const sentAt = Date.now();
+    this.inFlight.set(seq, { request, sentAt, deliveredHere: false });
+    this.echoesDue.set(seq, sentAt);
     this.inFlightAllHere = false;
     return this.runPublish(request, seq, false).then(
       (reply) => {
         this.settled();
         const entry = this.takeInFlight(seq);
-        if (reply === null) return null;
+        if (reply === null) {
+          this.echoesDue.delete(seq); // not appended (another instance won the claim): no copy comes back
+          return null;
+        }
         const stream = streamOf(request.target);
         const position = { offset: Number(reply[0]), epoch: String(reply[1]) };
         if (entry?.deliveredHere && this.link.status === 'connected') this.skipCopyOf(seq);
@@ -236,6 +257,7 @@ export class RedisBroker implements Broker {
         this.settled();
         // Unknown whether Redis ran it: deliver here unless it already came back, and replay it
         // later under the same id (the script recognises it if it did run).
+        this.echoesDue.delete(seq);
         const entry = this.takeInFlight(seq);
         if (!entry) return null;
         this.warnings.warn({ err: err.message }, 'publish failed; kept for replay when redis is back');
@@ -475,6 +497,7 @@ export class RedisBroker implements Broker {
     }
     const { publication } = decoded;
     this.peers.set(decoded.nonce, Date.now());
+    if (decoded.nonce === this.nonce) this.echoesDue.delete(decoded.seq);
     if (publication.origin === this.opts.instanceId) {
       if (decoded.nonce !== this.nonce) {
         if (!this.duplicateIdWarned) {
