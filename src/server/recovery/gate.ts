@@ -34,19 +34,20 @@ export class RecoveryGate {
 
   /** True when the relay must not write this publication now (held or a duplicate). */
   intercept(point: StreamPoint, prepared: PreparedFrame): boolean {
+    // The point is the publication's own, shared by every recipient: noted as is, not copied
+    // (this runs once per delivery for every connection still in its watch time).
     const gate = this.streams.get(point.stream);
-    const position = { offset: point.offset, epoch: point.epoch };
     if (gate === undefined) {
-      if (this.watching) this.streams.set(point.stream, { phase: 'watch', live: { first: position, last: position } });
+      if (this.watching) this.streams.set(point.stream, { phase: 'watch', live: { first: point, last: point } });
       return false;
     }
     switch (gate.phase) {
       case 'watch':
-        gate.live.last = position;
+        gate.live.last = point;
         return false;
       case 'reading':
         if (gate.held.length >= MAX_HELD) this.overflowed.add(point.stream);
-        else gate.held.push({ position, prepared });
+        else gate.held.push({ position: point, prepared });
         return true;
       case 'sent':
         if (point.epoch === gate.upTo.epoch && point.offset <= gate.upTo.offset) return true;
