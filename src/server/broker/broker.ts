@@ -103,7 +103,7 @@ export interface Broker {
   outage(): OutageStats;
   /**
    * Whether publications of this instance are on their way to its own deliver function (sent to
-   * Redis, not yet answered): the outbox waits a moment for them before writing (fanout.ts).
+   * Redis, their copy not back yet): the outbox waits a moment for them before writing (fanout.ts).
    */
   expectingOwnPublications(): boolean;
   onStatusChange(listener: BrokerStatusListener): void;
