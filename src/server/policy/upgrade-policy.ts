@@ -43,8 +43,8 @@ export const REFUSALS = {
 } as const satisfies Record<RefusalReason, UpgradeRefusal>;
 
 const LOGGED_ORIGIN_CHARS = 200;
-/** Proxies already named in the "cap not applied" warning (bounded: loopback alone is a /8). */
-const MAX_WARNED_PROXIES = 100;
+/** Proxies already named in the "cap not applied" line (bounded: loopback alone is a /8). */
+const MAX_NOTED_PROXIES = 100;
 const MAX_REMEMBERED_VERDICTS = 1000;
 
 export class UpgradePolicy {
@@ -79,7 +79,7 @@ export class UpgradePolicy {
     }
     if (this.openConnections() >= this.options.maxConnections) return this.refuse(REFUSALS.capacity, clientAddress, {}, 'capacity');
     if (addressed.shared) {
-      this.warnUncapped(clientAddress);
+      this.noteUncapped(clientAddress);
       return { ok: true, clientAddress };
     }
     const key = addressKey(clientAddress);
@@ -118,11 +118,12 @@ export class UpgradePolicy {
 
   // A trusted proxy that does not say who its client is (no X-Forwarded-For) is every client
   // behind it: capping it would cap the whole site at WSS_MAX_CONNECTIONS_PER_IP. Only the
-  // gateway-wide WSS_MAX_CONNECTIONS applies to it; say so once per proxy.
-  private warnUncapped(proxy: string): void {
-    if (this.uncappedProxies.has(proxy) || this.uncappedProxies.size >= MAX_WARNED_PROXIES) return;
+  // gateway-wide WSS_MAX_CONNECTIONS applies to it; say so once per proxy. Info, not a warning:
+  // a browser on the gateway's own host (the default set-up, the test page) is such a case too.
+  private noteUncapped(proxy: string): void {
+    if (this.uncappedProxies.has(proxy) || this.uncappedProxies.size >= MAX_NOTED_PROXIES) return;
     this.uncappedProxies.add(proxy);
-    this.log.warn({ proxy }, 'upgrades from this trusted proxy carry no X-Forwarded-For: its clients cannot be told apart, so WSS_MAX_CONNECTIONS_PER_IP does not apply to them (see the proxy files in deploy/)');
+    this.log.info({ proxy }, 'upgrades from this trusted proxy carry no X-Forwarded-For: its clients cannot be told apart, so WSS_MAX_CONNECTIONS_PER_IP does not apply to them (see the proxy files in deploy/)');
   }
 
   /** judgeOrigin, remembered: a site's pages send the same few Origin/Host pairs over and over. */
