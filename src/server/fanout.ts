@@ -91,7 +91,7 @@ export const MAX_HOLD_MS = 2;
  * Collects the connections with pending frames and flushes them once per event-loop turn. One
  * outbox per process is enough (it only holds connections that have something to write).
  *
- * A hold (`addHold`) can make a flush wait, up to MAX_HOLD_MS, while it says more frames are about
+ * A hold (`addHold`) can make a flush wait, up to `maxHoldMs`, while it says more frames are about
  * to arrive: with history, a broker's publications come back from Redis one round trip after they
  * were read, and flushing without them splits every burst over two flushes, so each socket gets
  * twice the writes (the write syscall is most of the cost of a broadcast).
@@ -103,6 +103,8 @@ export class Outbox {
   private scheduled = false;
   private readonly holds = new Set<() => boolean>();
   private heldSince = 0;
+
+  constructor(private readonly maxHoldMs = MAX_HOLD_MS) {}
 
   /** The chain for a connection that has nothing pending yet; the caller must `enqueue` it. */
   get start(): PendingChain {
@@ -130,7 +132,7 @@ export class Outbox {
     if (this.holds.size > 0 && this.expecting()) {
       const now = performance.now();
       if (this.heldSince === 0) this.heldSince = now;
-      if (now - this.heldSince < MAX_HOLD_MS) {
+      if (now - this.heldSince < this.maxHoldMs) {
         setImmediate(this.flushWhenDue); // polls I/O once more, then comes back
         return;
       }
