@@ -211,6 +211,24 @@ describe('redis broker: several instances', () => {
     assert.deepEqual([a.got.length, b.got.length], [2, 2]);
   });
 
+  test('a legacy message another instance entered into history is not delivered again when this one cannot send', async () => {
+    const prefix = `q${Math.random().toString(36).slice(2, 8)}:`;
+    const a = await started(createRedisDependencies(testRedisConfig(server, { prefix }), silentLogger(), 'gw-a', delivery({})).broker, async () => {});
+    // One publish in flight is b's limit: a second one in the same turn is not sendable (as while a replay runs).
+    const b = await started(createRedisDependencies(testRedisConfig(server, { prefix, maxPendingPublishes: 1 }), silentLogger(), 'gw-b', delivery({})).broker, async () => {});
+    const text = frame(1, { spool: 'websocket_notification_7.json' });
+    await a.broker.publish({ target: { kind: 'all' }, frame: text, claim: { key: 'file7', occurrence: 1 } });
+    await waitFor(() => b.got.length === 1, 'a\'s copy reached b');
+    const filler = b.broker.publish({ target: room('entity_f_1'), frame: frame(2) });
+    const own = b.broker.publish({ target: { kind: 'all' }, frame: text, claim: { key: 'file7', occurrence: 1 } });
+    assert.equal(await own, null, 'not entered again');
+    await filler;
+    await waitFor(() => b.got.some((p) => JSON.parse(p.frame).message === 'm2'), 'the filler delivered');
+    await new Promise((r) => setTimeout(r, 100)); // "nothing more arrives": a short window, said so
+    assert.deepEqual(b.got.map((p) => JSON.parse(p.frame).message), ['m1', 'm2'], 'b delivered the claimed message once');
+    assert.equal(b.broker.outage().buffered, 0, 'and kept nothing for a replay');
+  });
+
   test('a publication whose PUBLISH an instance missed is filled in from history, in order', async () => {
     const [a, b] = await pair();
     await a.broker.publish({ target: room('entity_g_1'), frame: frame(1) });

@@ -220,6 +220,10 @@ export class RedisBroker implements Broker {
       return Promise.resolve(null);
     }
     if (!sendable) {
+      // A legacy message (or spool file) another instance already entered into history reached
+      // this instance's clients from there: its own copy, read later, is neither delivered again
+      // nor kept for a replay. (While a replay runs, new publications are not sendable.)
+      if (request.claim && this.claimsReceived.has(claimId(request.claim))) return Promise.resolve(null);
       // Publications still waiting for Redis were accepted first: they reach this instance's
       // clients before this one does (its copy coming back later is skipped).
       if (!this.inFlightAllHere) {
