@@ -223,7 +223,7 @@ export class RedisBroker implements Broker {
       // A legacy message (or spool file) another instance already entered into history reached
       // this instance's clients from there: its own copy, read later, is neither delivered again
       // nor kept for a replay. (While a replay runs, new publications are not sendable.)
-      if (request.claim && this.claimsReceived.has(claimId(request.claim))) return Promise.resolve(null);
+      if (this.copyArrived(request)) return Promise.resolve(null);
       // Publications still waiting for Redis were accepted first: they reach this instance's
       // clients before this one does (its copy coming back later is skipped).
       if (!this.inFlightAllHere) {
@@ -290,7 +290,7 @@ export class RedisBroker implements Broker {
   private fail(seq: number, entry: InFlight): void {
     const { request } = entry;
     // A legacy message another instance already published reached this one: nothing to do.
-    if (request.claim && this.claimsReceived.has(claimId(request.claim))) return;
+    if (this.copyArrived(request)) return;
     if (!entry.deliveredHere) this.deliverHere(request);
     // The script may still run (a frozen Redis reads it on thaw): its copy is not delivered again here.
     this.skipCopyOf(seq);
@@ -315,7 +315,7 @@ export class RedisBroker implements Broker {
   private deliverOverdue(due = Date.now() - LOCAL_FALLBACK_MS): void {
     for (const [seq, entry] of this.inFlight) {
       if (entry.sentAt > due) break;
-      if (entry.deliveredHere || (entry.request.claim && this.claimsReceived.has(claimId(entry.request.claim)))) continue;
+      if (entry.deliveredHere || this.copyArrived(entry.request)) continue;
       entry.deliveredHere = true;
       this.skipCopyOf(seq);
       this.deliverHere(entry.request);
@@ -333,6 +333,11 @@ export class RedisBroker implements Broker {
 
   private skipCopyOf(seq: number): void {
     this.copiesToSkip.add(seq);
+  }
+
+  /** A legacy message another instance entered into history, whose copy reached this instance's clients already. */
+  private copyArrived(request: PublishRequest): boolean {
+    return request.claim !== undefined && this.claimsReceived.has(claimId(request.claim));
   }
 
   /** Deliver to this instance's clients now, without waiting for Redis; its copy coming back is skipped. */
