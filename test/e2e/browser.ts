@@ -42,6 +42,14 @@ export function watchErrors(page: Page): string[] {
 
 export const WAIT = { timeout: 15_000 };
 
+/** A page in a fresh context that sends `session` as PorticoEstate's session cookie to `url`, with its errors collected. */
+export async function sessionPage(browser: Browser, url: string, session: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext();
+  await context.addCookies([{ name: 'bookingfrontendsession', value: session, url }]);
+  const page = await context.newPage();
+  return { page, errors: watchErrors(page) };
+}
+
 /**
  * Open `html` as a page of the gateway's origin. It is written into a document the gateway served
  * (its /health), because Chromium's local-network-access checks block WebSockets to 127.0.0.1

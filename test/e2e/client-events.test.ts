@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { TEXTS } from '../../src/protocol/constants.js';
 import { sessionRoomId } from '../../src/server/session.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
-import { buildClientAssets, launchChromium, openGatewayPage, WAIT, watchErrors } from './browser.js';
+import { buildClientAssets, launchChromium, openGatewayPage, sessionPage, WAIT } from './browser.js';
 
 const SESSION = 'e2eSession0123456789abcdef';
 const EVENTS = ['connected', 'notification', 'chat', 'partial_applications', 'user_info_updated', 'requires_user_info',
@@ -36,7 +36,6 @@ type Recorded = { name: string; detail: any };
 
 let browser: Browser;
 let gw: TestGateway;
-let context: BrowserContext;
 let page: Page;
 let errors: string[];
 let peer: TestClient;
@@ -56,10 +55,7 @@ before(async () => {
   const clientAssetsDir = buildClientAssets();
   gw = await startTestGateway({ timers: { serverPingMs: 500, roomPingMs: 500 } }, { clientAssetsDir });
   browser = await launchChromium();
-  context = await browser.newContext();
-  await context.addCookies([{ name: 'bookingfrontendsession', value: SESSION, url: gw.httpUrl }]);
-  page = await context.newPage();
-  errors = watchErrors(page);
+  ({ page, errors } = await sessionPage(browser, gw.httpUrl, SESSION));
   await openGatewayPage(page, gw.httpUrl, HOST_PAGE);
   peer = await TestClient.connect(gw.url);
 });

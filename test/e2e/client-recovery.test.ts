@@ -16,7 +16,7 @@ import { rawPublisher, startRedisGateway, waitFor, type RedisTestGateway } from 
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/cuttable-proxy.js';
 import { TestClient, type Msg } from '../helpers/ws-client.js';
-import { buildClientAssets, launchChromium, openGatewayPage, WAIT, watchErrors } from './browser.js';
+import { buildClientAssets, launchChromium, openGatewayPage, sessionPage, WAIT } from './browser.js';
 
 const SESSION = 'recoverySession0123456789ab';
 const SESSION_ROOM = sessionRoomId(SESSION);
@@ -152,13 +152,10 @@ before(async () => {
   await witness.ofType('subscription_confirmation');
 
   browser = await launchChromium();
-  const context = await browser.newContext();
   const pageUrl = `http://127.0.0.1:${proxy.port}`;
-  await context.addCookies([{ name: 'bookingfrontendsession', value: SESSION, url: pageUrl }]);
-  page = await context.newPage();
+  ({ page, errors } = await sessionPage(browser, pageUrl, SESSION));
   // The client as the source says (whatever dist/ holds); the document itself comes from the gateway.
   await page.route('**/client.js', (route) => route.fulfill({ path: path.join(clientAssetsDir, 'portico-client.min.js'), contentType: 'application/javascript' }));
-  errors = watchErrors(page);
   await openGatewayPage(page, pageUrl, HOST_PAGE);
   await waitEvents('connected', 1);
   // Positions in every stream before the first cut.

@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createMetrics } from '../../src/server/metrics.js';
 import { sessionRoomId } from '../../src/server/session.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { sample, scrape } from '../helpers/prometheus.js';
 import { waitFor } from '../helpers/wait.js';
 import { TestClient } from '../helpers/ws-client.js';
-import { launchChromium, openGatewayPage, WAIT, watchErrors } from './browser.js';
+import { launchChromium, openGatewayPage, sessionPage, WAIT } from './browser.js';
 
 const SESSION = 'e2eNextSession0123456789';
 // The package's exports hide dist/: find the package folder, then the browser bundle in it.
@@ -50,7 +50,6 @@ const PROVIDER = `
 
 let browser: Browser;
 let gw: TestGateway;
-let context: BrowserContext;
 let page: Page;
 let errors: string[];
 let peer: TestClient;
@@ -64,10 +63,7 @@ async function received(predicate: string): Promise<any> {
 before(async () => {
   gw = await startTestGateway({ timers: { serverPingMs: 400 } }, { observer: createMetrics() });
   browser = await launchChromium();
-  context = await browser.newContext();
-  await context.addCookies([{ name: 'bookingfrontendsession', value: SESSION, url: gw.httpUrl }]);
-  page = await context.newPage();
-  errors = watchErrors(page);
+  ({ page, errors } = await sessionPage(browser, gw.httpUrl, SESSION));
   await openGatewayPage(page, gw.httpUrl, '<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>');
   await page.addScriptTag({ path: BUNDLE });
   await page.addScriptTag({ content: PROVIDER });
