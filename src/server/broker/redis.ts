@@ -343,7 +343,8 @@ export class RedisBroker implements Broker {
   /** Deliver to this instance's clients now, without waiting for Redis; its copy coming back is skipped. */
   private deliverHere(request: PublishRequest): void {
     if (request.claim) this.claimsDeliveredHere.add(claimId(request.claim));
-    this.deliverLocally(this.publication(request));
+    // Behind its stream's publications held for a gap fill: they were accepted before it.
+    this.order.deliverNow(this.publication(request));
   }
 
   async claim(claim: IngestClaim): Promise<boolean | null> {

@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../log.js';
 import { ThrottledLog } from '../redis/throttled-log.js';
-import { targetOf, type HistoryEntry, type HistoryRead, type Publication, type StreamPosition } from './broker.js';
+import { streamOf, targetOf, type HistoryEntry, type HistoryRead, type Publication, type StreamPosition } from './broker.js';
 
 interface StreamState extends StreamPosition {
   seenAt: number;
@@ -50,16 +50,25 @@ export class StreamOrder {
     this.order({ publication, silent: true });
   }
 
+  /**
+   * A publication without a position (accepted here while Redis was away): delivered at once,
+   * unless its stream is held for a gap fill. Then it waits behind what is held, which was
+   * accepted before it (the fill may wait for Redis to come back).
+   */
+  deliverNow(publication: Publication): void {
+    this.order({ publication, silent: false });
+  }
+
   private order(item: Ordered): void {
     const p = item.publication;
     const pos = p.position;
-    if (!pos) {
-      if (!item.silent) this.deliver(p);
-      return;
-    }
-    const state = this.streams.get(pos.stream);
+    const state = this.streams.get(pos ? pos.stream : streamOf(p.target));
     if (state?.held) {
       state.held.push(item);
+      return;
+    }
+    if (!pos) {
+      if (!item.silent) this.deliver(p);
       return;
     }
     if (!state) {
