@@ -224,7 +224,7 @@ export class Gateway implements AdminSource {
   /** Start every part and listen. Resolves with the bound address. */
   async start(): Promise<AddressInfo> {
     await this.broker.start(this.relay.deliver, this.relay.hasMembers);
-    this.releaseOutboxHold = sharedOutbox.addHold(() => this.broker.expectingOwnPublications());
+    this.releaseOutboxHold = sharedOutbox.addHold(() => this.broker.expectingOwnBroadcasts());
     await this.cluster.start(this.admin.respond);
     this.admin.start();
     await this.spool?.start();

@@ -58,15 +58,19 @@ function contract(name: string, factory: () => Factory): void {
       assert.ok(got[0]!.frame.endsWith(`"stream_position":${JSON.stringify(got[0]!.position ? { stream: 'entity_a_1', offset: 1, epoch: a1!.epoch } : null)}}`));
     });
 
-    test('expectingOwnPublications says whether a publication is still on its way to deliver', async () => {
+    test('expectingOwnBroadcasts says whether a broadcast is still on its way to deliver; room publications never hold', async () => {
       const { broker, got } = await factory()({});
-      assert.equal(broker.expectingOwnPublications(), false, 'nothing published yet');
-      const published = broker.publish({ target: room('entity_e_1'), frame: frame(1) });
+      assert.equal(broker.expectingOwnBroadcasts(), false, 'nothing published yet');
+      const published = broker.publish({ target: { kind: 'all' }, frame: frame(1) });
       const deliveredAtOnce = got.length === 1;
-      assert.equal(broker.expectingOwnPublications(), !deliveredAtOnce, 'expecting exactly when it was not delivered at once');
+      assert.equal(broker.expectingOwnBroadcasts(), !deliveredAtOnce, 'expecting exactly when it was not delivered at once');
       await published;
       await waitFor(() => got.length === 1, 'the delivery');
-      assert.equal(broker.expectingOwnPublications(), false, 'nothing on its way once it arrived');
+      assert.equal(broker.expectingOwnBroadcasts(), false, 'nothing on its way once it arrived');
+      const toRoom = broker.publish({ target: room('entity_e_1'), frame: frame(2) });
+      assert.equal(broker.expectingOwnBroadcasts(), false, 'a room publication on its way does not hold the outbox');
+      await toRoom;
+      await waitFor(() => got.length === 2, 'the room delivery');
     });
 
     test('history returns what came after an offset, in order, up to a limit, with the top', async () => {

@@ -102,10 +102,11 @@ export interface Broker {
   history(stream: string, since: number, limit: number): Promise<HistoryRead>;
   outage(): OutageStats;
   /**
-   * Whether publications of this instance are on their way to its own deliver function (sent to
+   * Whether broadcasts of this instance are on their way to its own deliver function (sent to
    * Redis, their copy not back yet): the outbox waits a moment for them before writing (fanout.ts).
+   * Room publications do not count: holding every write for them would add latency and batch little.
    */
-  expectingOwnPublications(): boolean;
+  expectingOwnBroadcasts(): boolean;
   onStatusChange(listener: BrokerStatusListener): void;
   close(): Promise<void>;
 }

@@ -76,7 +76,7 @@ export class MemoryBroker implements Broker {
   }
 
   /** Publications are delivered before `publish` returns: nothing is ever on its way. */
-  expectingOwnPublications(): boolean {
+  expectingOwnBroadcasts(): boolean {
     return false;
   }
 

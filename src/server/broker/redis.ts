@@ -93,9 +93,11 @@ export class RedisBroker implements Broker {
   /** Every in-flight publication was delivered here already (spares a walk of `inFlight` per publish during a burst). */
   private inFlightAllHere = true;
   /**
-   * Own publications (seq → sent at) whose copy has not come back through the subscriber yet:
-   * while there are any, the outbox waits a moment for them (expectingOwnPublications). Their
+   * Own broadcasts (seq → sent at) whose copy has not come back through the subscriber yet:
+   * while there are any, the outbox waits a moment for them (expectingOwnBroadcasts). Their
    * replies are no sign: Redis may answer the publisher before the subscriber's copy is read.
+   * Room publications are not counted: they reach a few connections, so waiting for them batches
+   * little and delays every other write by up to the hold.
    */
   private readonly echoesDue = new Map<number, number>();
   /** Claims of legacy messages this instance delivered itself while Redis hung (their copy from the winner is skipped). */
@@ -166,10 +168,10 @@ export class RedisBroker implements Broker {
   }
 
   /**
-   * With history, a publication reaches this instance's clients when Redis sends it back, one
+   * With history, a broadcast reaches this instance's clients when Redis sends it back, one
    * round trip after the publish script was sent (without history it is delivered at once).
    */
-  expectingOwnPublications(): boolean {
+  expectingOwnBroadcasts(): boolean {
     if (this.echoesDue.size === 0) return false;
     // An echo the subscriber missed (it was reconnecting) must not hold every later flush.
     const stale = Date.now() - LOCAL_FALLBACK_MS;
@@ -236,7 +238,7 @@ export class RedisBroker implements Broker {
     this.pending += 1;
     const sentAt = Date.now();
     this.inFlight.set(seq, { request, sentAt, deliveredHere: false });
-    this.echoesDue.set(seq, sentAt);
+    if (request.target.kind === 'all') this.echoesDue.set(seq, sentAt);
     this.inFlightAllHere = false;
     return this.runPublish(request, seq, false).then(
       (reply) => {
