@@ -15,8 +15,19 @@ import { WebSocketConnection } from './ws-connection.js';
 
 export const UPGRADE_PATHS = new Set(['/', '/wss', '/wss/']);
 
+/** The connection a `ws` socket carries: its listeners are shared by every socket (no closures per connection). */
+const CONNECTION = Symbol('portico.connection');
+type CarryingSocket = WebSocket & { [CONNECTION]: WebSocketConnection };
+const connectionOf = (ws: WebSocket): WebSocketConnection => (ws as CarryingSocket)[CONNECTION];
+
 export class Transport {
   readonly wss: WebSocketServer;
+  private readonly listeners: {
+    message: (this: WebSocket, data: RawData) => void;
+    pong: (this: WebSocket) => void;
+    error: (this: WebSocket, err: Error) => void;
+    close: (this: WebSocket, code: number) => void;
+  };
 
   constructor(
     config: Config,
@@ -33,6 +44,14 @@ export class Transport {
       perMessageDeflate: false,
       clientTracking: false,
     });
+    const { lifecycle: life } = this;
+    const onFrame = (conn: WebSocketConnection, data: RawData): void => this.onFrame(conn, data);
+    this.listeners = {
+      message(data) { onFrame(connectionOf(this), data); },
+      pong() { connectionOf(this).markSeen(); },
+      error(err) { log.debug({ conn: connectionOf(this).id, err: err.message }, 'connection error'); },
+      close(code) { life.closed(connectionOf(this), code); },
+    };
   }
 
   /** The HTTP server's 'upgrade' listener for every path but Socket.IO's. */
@@ -48,7 +67,7 @@ export class Transport {
     // The address's slot is taken now, so upgrades waiting for their identity count too; it is
     // given back when the socket closes, however the upgrade or the connection ends.
     const admission = this.policy.admit(decision.clientAddress);
-    socket.once('close', admission.release);
+    socket.on('close', admission.release); // 'close' comes once; `on` spares the wrapper `once` allocates
     // Who the client is is settled before the handshake completes (from cache, at once; else
     // bounded by WSS_AUTH_TIMEOUT_MS). Node leaves upgrade sockets without an error listener.
     const onError = (): void => { socket.destroy(); };
@@ -75,15 +94,15 @@ export class Transport {
     socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
+  /** The address's slot was given back by the socket's own 'close' (handleUpgrade), before `ws` reports it. */
   private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity, admission: Admission): void {
-    const conn = new WebSocketConnection(ws, admission.clientAddress, { ...this.lifecycle.connectionOptions, socket: req.socket });
-    ws.on('message', (data) => this.onFrame(conn, data));
-    ws.on('pong', () => conn.markSeen());
-    ws.on('error', (err) => this.log.debug({ conn: conn.id, err: err.message }, 'connection error'));
-    ws.on('close', (code) => {
-      admission.release();
-      this.lifecycle.closed(conn, code);
-    });
+    const conn = new WebSocketConnection(ws, admission.clientAddress, this.lifecycle.connectionOptions, req.socket);
+    (ws as CarryingSocket)[CONNECTION] = conn;
+    const { message, pong, error, close } = this.listeners;
+    ws.on('message', message);
+    ws.on('pong', pong);
+    ws.on('error', error);
+    ws.on('close', close);
     this.lifecycle.opened(conn, identity);
   }
 

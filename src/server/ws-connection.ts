@@ -10,16 +10,6 @@ import { CLOSE_CODES } from '../protocol/constants.js';
 import { Connection, type ConnectionOptions, type Dialect } from './connection.js';
 import { encodeTextFrame, sharedOutbox, type OutboxEntry, type Outbox, type PendingChain, type PreparedFrame } from './fanout.js';
 
-export interface WebSocketConnectionOptions extends ConnectionOptions {
-  /**
-   * The upgraded socket under `ws` (the one `ws` itself writes to). With it, frames are framed
-   * once and written packed, bypassing `ws.send`; without it (in-memory fakes), `ws.send` is used.
-   */
-  socket?: Duplex;
-  /** Defaults to the process-wide outbox. */
-  outbox?: Outbox;
-}
-
 export class WebSocketConnection extends Connection implements OutboxEntry {
   readonly dialect: Dialect = 'legacy';
   private readonly socket: Duplex | null;
@@ -27,10 +17,16 @@ export class WebSocketConnection extends Connection implements OutboxEntry {
   /** Frames queued for this turn's flush, or null when nothing is pending. */
   private pending: PendingChain | null = null;
 
-  constructor(readonly ws: WebSocket, remoteAddress: string, opts: WebSocketConnectionOptions) {
+  /**
+   * `socket`: the upgraded socket under `ws` (the one `ws` itself writes to). With it, frames are
+   * framed once and written packed, bypassing `ws.send`; without it (in-memory fakes), `ws.send`
+   * is used. `opts` is shared by every connection (a copy per connection costs V8 a hidden class
+   * each: its function-valued fields).
+   */
+  constructor(readonly ws: WebSocket, remoteAddress: string, opts: ConnectionOptions, socket: Duplex | null = null, outbox: Outbox = sharedOutbox) {
     super(remoteAddress, opts);
-    this.socket = opts.socket ?? null;
-    this.outbox = opts.outbox ?? sharedOutbox;
+    this.socket = socket;
+    this.outbox = outbox;
   }
 
   get isOpen(): boolean {

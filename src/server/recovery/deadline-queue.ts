@@ -5,7 +5,9 @@
  * not a timer each.
  */
 export class DeadlineQueue<T> {
-  private items: Array<{ at: number; item: T }> = [];
+  /** Items and when each is due, side by side (no object per item). */
+  private items: Array<T | undefined> = [];
+  private dueAt: number[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | null = null;
 
@@ -16,32 +18,35 @@ export class DeadlineQueue<T> {
   }
 
   add(item: T): void {
-    this.items.push({ at: this.clock() + this.delayMs, item });
+    this.items.push(item);
+    this.dueAt.push(this.clock() + this.delayMs);
     if (this.timer === null) this.arm();
   }
 
   private arm(): void {
-    const next = this.items[this.head];
+    const next = this.dueAt[this.head];
     if (next === undefined) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.runDue(this.clock());
       this.arm();
-    }, Math.max(0, next.at - this.clock()));
+    }, Math.max(0, next - this.clock()));
     this.timer.unref();
   }
 
   private runDue(now: number): void {
-    while (this.head < this.items.length && this.items[this.head]!.at <= now) {
-      const { item } = this.items[this.head]!;
-      this.items[this.head++] = undefined as never; // let the item go before the array is compacted
+    while (this.head < this.items.length && this.dueAt[this.head]! <= now) {
+      const item = this.items[this.head] as T;
+      this.items[this.head++] = undefined; // let the item go before the array is compacted
       this.run(item);
     }
     if (this.head === this.items.length) {
       this.items = [];
+      this.dueAt = [];
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
+      this.dueAt = this.dueAt.slice(this.head);
       this.head = 0;
     }
   }

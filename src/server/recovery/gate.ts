@@ -23,22 +23,39 @@ export const WATCH_MS = 10_000;
 /** Held frames per stream beyond this are dropped; the stream then reports `recovered: false`. */
 const MAX_HELD = 10_000;
 
+/** What a gate belongs to: the gate clears this field once it has nothing left to do. */
+export interface GateOwner { gate: RecoveryGate | null }
+
+const NO_STREAMS: ReadonlyMap<string, StreamGate> = new Map();
+
 export class RecoveryGate {
-  private readonly streams = new Map<string, StreamGate>();
-  private readonly overflowed = new Set<string>();
+  /**
+   * Allocated with the first stream noted: every new connection has a gate for its watch time,
+   * most never get a publication with a position in it (memory per idle connection).
+   */
+  private streams: Map<string, StreamGate> | null = null;
+  private overflowed: Set<string> | null = null;
   private watching: boolean;
 
-  constructor(private readonly onEmpty: () => void, watch: boolean) {
+  constructor(private readonly owner: GateOwner, watch: boolean) {
     this.watching = watch;
+  }
+
+  private get noted(): ReadonlyMap<string, StreamGate> {
+    return this.streams ?? NO_STREAMS;
+  }
+
+  private note(stream: string, gate: StreamGate): void {
+    (this.streams ??= new Map()).set(stream, gate);
   }
 
   /** True when the relay must not write this publication now (held or a duplicate). */
   intercept(point: StreamPoint, prepared: PreparedFrame): boolean {
     // The point is the publication's own, shared by every recipient: noted as is, not copied
     // (this runs once per delivery for every connection still in its watch time).
-    const gate = this.streams.get(point.stream);
+    const gate = this.noted.get(point.stream);
     if (gate === undefined) {
-      if (this.watching) this.streams.set(point.stream, { phase: 'watch', live: { first: point, last: point } });
+      if (this.watching) this.note(point.stream, { phase: 'watch', live: { first: point, last: point } });
       return false;
     }
     switch (gate.phase) {
@@ -46,7 +63,7 @@ export class RecoveryGate {
         gate.live.last = point;
         return false;
       case 'reading':
-        if (gate.held.length >= MAX_HELD) this.overflowed.add(point.stream);
+        if (gate.held.length >= MAX_HELD) (this.overflowed ??= new Set()).add(point.stream);
         else gate.held.push({ position: point, prepared });
         return true;
       case 'sent':
@@ -58,10 +75,10 @@ export class RecoveryGate {
 
   /** Start holding `stream`'s live publications; returns what the connection already got live. */
   hold(stream: string): LiveSpan | null {
-    const gate = this.streams.get(stream);
+    const gate = this.noted.get(stream);
     const live = gate?.phase === 'watch' ? gate.live : null;
-    this.streams.set(stream, { phase: 'reading', live, held: [] });
-    this.overflowed.delete(stream);
+    this.note(stream, { phase: 'reading', live, held: [] });
+    this.overflowed?.delete(stream);
     return live;
   }
 
@@ -70,8 +87,8 @@ export class RecoveryGate {
    * ones to send now, in order, without those already sent. Later live duplicates are dropped.
    */
   release(stream: string, upTo: StreamPosition | null): { frames: PreparedFrame[]; overflowed: boolean } {
-    const gate = this.streams.get(stream);
-    const overflowed = this.overflowed.delete(stream);
+    const gate = this.noted.get(stream);
+    const overflowed = this.overflowed?.delete(stream) ?? false;
     if (gate === undefined || gate.phase !== 'reading') return { frames: [], overflowed };
     let last = upTo;
     const frames: PreparedFrame[] = [];
@@ -81,29 +98,29 @@ export class RecoveryGate {
       last = position;
     }
     if (last === null) this.done(stream);
-    else this.streams.set(stream, { phase: 'sent', upTo: last });
+    else this.note(stream, { phase: 'sent', upTo: last });
     return { frames, overflowed };
   }
 
   /** Stop noting live publications (the recover came, or the watch time is over). */
   stopWatching(): void {
     this.watching = false;
-    for (const [stream, gate] of this.streams) if (gate.phase === 'watch') this.done(stream);
+    for (const [stream, gate] of this.noted) if (gate.phase === 'watch') this.done(stream);
     this.checkEmpty();
   }
 
   /** Stop filtering duplicates of streams already recovered (late copies can no longer come). */
   settle(): void {
-    for (const [stream, gate] of this.streams) if (gate.phase === 'sent') this.done(stream);
+    for (const [stream, gate] of this.noted) if (gate.phase === 'sent') this.done(stream);
     this.checkEmpty();
   }
 
   private done(stream: string): void {
-    this.streams.delete(stream);
+    this.streams?.delete(stream);
     this.checkEmpty();
   }
 
   private checkEmpty(): void {
-    if (this.streams.size === 0 && !this.watching) this.onEmpty();
+    if (this.noted.size === 0 && !this.watching && this.owner.gate === this) this.owner.gate = null;
   }
 }

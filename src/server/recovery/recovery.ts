@@ -145,7 +145,7 @@ export class Recovery {
 
   private gateOf(conn: Connection, watch: boolean): RecoveryGate {
     if (conn.gate !== null) return conn.gate;
-    const gate: RecoveryGate = new RecoveryGate(() => { if (conn.gate === gate) conn.gate = null; }, watch);
+    const gate = new RecoveryGate(conn, watch);
     conn.gate = gate;
     return gate;
   }
