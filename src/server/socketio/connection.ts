@@ -25,14 +25,31 @@ type WsTransport = { name: string; socket?: { bufferedAmount?: number; _socket?:
 /** Engine.IO's queue of packets not yet handed to the transport (private in its types). */
 type EngineQueue = { writeBuffer: unknown[] };
 
+/** The connection an Engine.IO socket carries: its listeners are shared by every socket (no closures per connection). */
+const CONNECTION = Symbol('portico.connection');
+type CarryingSocket = EngineSocket & { [CONNECTION]: SocketIoConnection };
+
+/** The connection on Engine.IO socket `engine` (the `conn` of a Socket.IO socket). */
+export const connectionOf = (engine: EngineSocket): SocketIoConnection => (engine as CarryingSocket)[CONNECTION];
+
+function onEngineFlush(this: EngineSocket): void {
+  connectionOf(this).queuedBytes = 0;
+}
+
+function onEngineUpgrade(this: EngineSocket): void {
+  connectionOf(this).takeDirectWay();
+}
+
 export class SocketIoConnection extends Connection implements OutboxEntry {
   readonly dialect: Dialect = 'socketio';
   /** The code this side closed with, for the metrics (Socket.IO itself has none). */
   closedWith: number | null = null;
+  /** Bytes of the client's packets since its last `message` (front-door.ts), for the inbound byte metric. */
+  inboundBytes = 0;
+  /** Bytes written to Engine.IO that it has not yet handed to its transport (polling between requests). */
+  queuedBytes = 0;
   private readonly engine: EngineSocket;
   private readonly outbox: Outbox;
-  /** Bytes written to Engine.IO that it has not yet handed to its transport (polling between requests). */
-  private queuedBytes = 0;
   /** The TCP socket under the websocket transport, once there is one. */
   private direct: Duplex | null = null;
   /** Frames queued for this turn's flush on the direct way, or null when nothing is pending. */
@@ -42,8 +59,9 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
     super(remoteAddress, opts);
     this.engine = socket.conn;
     this.outbox = outbox;
-    this.engine.on('flush', () => { this.queuedBytes = 0; });
-    this.engine.on('upgrade', () => this.takeDirectWay());
+    (this.engine as CarryingSocket)[CONNECTION] = this;
+    this.engine.on('flush', onEngineFlush);
+    this.engine.on('upgrade', onEngineUpgrade);
     this.takeDirectWay();
   }
 
@@ -84,7 +102,8 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
     return this.engine.transport as unknown as WsTransport;
   }
 
-  private takeDirectWay(): void {
+  /** Once the transport is the websocket, frames go straight to the TCP socket under it. */
+  takeDirectWay(): void {
     const transport = this.transport;
     if (transport.name === 'websocket') this.direct = transport.socket?._socket ?? null;
   }

@@ -19,7 +19,7 @@ import type { ConnectionLifecycle } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import type { GatewayObserver } from '../observer.js';
 import { REFUSALS, type Admission, type UpgradePolicy } from '../policy/upgrade-policy.js';
-import { SocketIoConnection } from './connection.js';
+import { connectionOf, SocketIoConnection } from './connection.js';
 
 /** Where the Next.js client connects (`path: '/wss/socket.io'`), and the same without the proxy prefix. */
 export const SOCKET_IO_PATHS = ['/wss/socket.io/', '/socket.io/', '/wss/socket.io', '/socket.io'];
@@ -43,6 +43,13 @@ export class SocketIoFrontDoor {
   private readonly attachedSockets = new WeakSet<EngineSocket>();
   /** Each Engine.IO session's slot of its address (the per-address cap), held until it closes. */
   private readonly admissions = new WeakMap<EngineSocket, Admission>();
+  /** Listeners shared by every connection (`this` is the emitting socket). */
+  private readonly listeners: {
+    data: (this: EngineSocket, data: string | Buffer) => void;
+    heartbeat: (this: EngineSocket) => void;
+    message: (this: Socket, message: unknown) => void;
+    disconnect: (this: Socket, reason: string) => void;
+  };
 
   constructor(
     config: Config,
@@ -84,7 +91,7 @@ export class SocketIoFrontDoor {
     this.engine.on('connection', (socket: EngineSocket) => {
       const admission = this.policy.admit(this.policy.proxies.describe(socket.request).clientAddress);
       this.admissions.set(socket, admission);
-      socket.once('close', admission.release);
+      socket.on('close', admission.release); // 'close' comes once; `on` spares the wrapper `once` allocates
     });
     this.io = new IoServer({ serveClient: false, connectTimeout: CONNECT_TIMEOUT_MS });
     this.io.bind(this.engine);
@@ -99,6 +106,23 @@ export class SocketIoFrontDoor {
       });
     });
     this.io.on('connection', (socket) => this.accept(socket));
+    const { lifecycle: life } = this;
+    const detached = (): void => { this.attached -= 1; };
+    this.listeners = {
+      data(data) { connectionOf(this).inboundBytes += data.length; },
+      heartbeat() { connectionOf(this).markSeen(); },
+      message(message) {
+        const conn = connectionOf(this.conn);
+        const bytes = conn.inboundBytes;
+        conn.inboundBytes = 0;
+        life.received(conn, bytes, () => message);
+      },
+      disconnect(reason) {
+        const conn = connectionOf(this.conn);
+        detached();
+        life.closed(conn, conn.closedWith ?? closeCode(reason));
+      },
+    };
   }
 
   /** Whether the request is for the Socket.IO endpoint. */
@@ -146,19 +170,11 @@ export class SocketIoFrontDoor {
     const conn = new SocketIoConnection(socket, address, this.lifecycle.connectionOptions);
     this.attached += 1;
     this.attachedSockets.add(socket.conn);
-    // Bytes of the client's packets since its last `message`, for the inbound byte metric.
-    let inboundBytes = 0;
-    socket.conn.on('data', (data: string | Buffer) => { inboundBytes += data.length; });
-    socket.conn.on('heartbeat', () => conn.markSeen());
-    socket.on('message', (message: unknown) => {
-      const bytes = inboundBytes;
-      inboundBytes = 0;
-      this.lifecycle.received(conn, bytes, () => message);
-    });
-    socket.on('disconnect', (reason) => {
-      this.attached -= 1;
-      this.lifecycle.closed(conn, conn.closedWith ?? closeCode(reason));
-    });
+    const { data, heartbeat, message, disconnect } = this.listeners;
+    socket.conn.on('data', data);
+    socket.conn.on('heartbeat', heartbeat);
+    socket.on('message', message);
+    socket.on('disconnect', disconnect);
     this.lifecycle.opened(conn, identity);
   }
 }
