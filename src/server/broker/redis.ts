@@ -407,6 +407,7 @@ export class RedisBroker implements Broker {
       nonce: this.nonce, seq, deliveredAtOrigin: replay, ...(request.claim ? { claim: claimId(request.claim) } : {}),
     });
     const claim = request.claim;
+    this.link.publisher.batchWrites();
     return this.scripts.porticoPublish(
       this.metaKey(stream), this.streamKey(stream), claim ? this.claimKey(claim.key) : this.metaKey(stream),
       this.channel, prefix, request.frame, JSON.stringify(stream), size, ttlMs, metaTtlMs, newEpoch(),
