@@ -10,15 +10,14 @@ import type { Config } from './config/index.js';
 import type { UpgradeIdentity } from './identity/binding.js';
 import type { ConnectionLifecycle } from './lifecycle.js';
 import type { Logger } from './log.js';
-import { REFUSALS, type Admission, type UpgradePolicy, type UpgradeRefusal } from './policy/upgrade-policy.js';
+import { REFUSALS, type UpgradePolicy, type UpgradeRefusal } from './policy/upgrade-policy.js';
+import { ConnectionSlot } from './connection-slot.js';
 import { WebSocketConnection } from './ws-connection.js';
 
 export const UPGRADE_PATHS = new Set(['/', '/wss', '/wss/']);
 
-/** The connection a `ws` socket carries: its listeners are shared by every socket (no closures per connection). */
-const CONNECTION = Symbol('portico.connection');
-type CarryingSocket = WebSocket & { [CONNECTION]: WebSocketConnection };
-const connectionOf = (ws: WebSocket): WebSocketConnection => (ws as CarryingSocket)[CONNECTION];
+/** The connection each `ws` socket carries, for the listeners every socket shares. */
+const connections = new ConnectionSlot<WebSocket, WebSocketConnection>();
 
 export class Transport {
   readonly wss: WebSocketServer;
@@ -44,13 +43,12 @@ export class Transport {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    const { lifecycle: life } = this;
-    const onFrame = (conn: WebSocketConnection, data: RawData): void => this.onFrame(conn, data);
+    const transport = this;
     this.listeners = {
-      message(data) { onFrame(connectionOf(this), data); },
-      pong() { connectionOf(this).markSeen(); },
-      error(err) { log.debug({ conn: connectionOf(this).id, err: err.message }, 'connection error'); },
-      close(code) { life.closed(connectionOf(this), code); },
+      message(data) { transport.onFrame(connections.of(this), data); },
+      pong() { connections.of(this).markSeen(); },
+      error(err) { log.debug({ conn: connections.of(this).id, err: err.message }, 'connection error'); },
+      close(code) { lifecycle.closed(connections.of(this), code); },
     };
   }
 
@@ -75,7 +73,7 @@ export class Transport {
     void this.lifecycle.identify(req).then((identity) => {
       socket.off('error', onError);
       if (socket.destroyed) return; // the client gave up while we asked
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity, admission));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity, admission.clientAddress));
     }).catch((err: unknown) => {
       this.log.error({ err }, 'upgrade failed');
       socket.destroy();
@@ -94,10 +92,10 @@ export class Transport {
     socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
-  /** The address's slot was given back by the socket's own 'close' (handleUpgrade), before `ws` reports it. */
-  private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity, admission: Admission): void {
-    const conn = new WebSocketConnection(ws, admission.clientAddress, this.lifecycle.connectionOptions, req.socket);
-    (ws as CarryingSocket)[CONNECTION] = conn;
+  /** The address's slot is given back by the socket's own 'close' (handleUpgrade), before `ws` reports it. */
+  private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity, clientAddress: string): void {
+    const conn = new WebSocketConnection(ws, clientAddress, this.lifecycle.connectionOptions, req.socket);
+    connections.attach(ws, conn);
     const { message, pong, error, close } = this.listeners;
     ws.on('message', message);
     ws.on('pong', pong);

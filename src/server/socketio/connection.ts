@@ -16,6 +16,7 @@ import type { Socket as EngineSocket } from 'engine.io';
 import type { Socket } from 'socket.io';
 import { CLOSE_CODES, TEXTS } from '../../protocol/constants.js';
 import { Connection, type ConnectionOptions, type Dialect } from '../connection.js';
+import { ConnectionSlot } from '../connection-slot.js';
 import { encodeTextFrame, sharedOutbox, type Outbox, type OutboxEntry, type PendingChain, type PreparedFrame } from '../fanout.js';
 import { reconnectRequired } from '../messages.js';
 import { messageEvent, socketIoPacket } from './packet.js';
@@ -25,19 +26,15 @@ type WsTransport = { name: string; socket?: { bufferedAmount?: number; _socket?:
 /** Engine.IO's queue of packets not yet handed to the transport (private in its types). */
 type EngineQueue = { writeBuffer: unknown[] };
 
-/** The connection an Engine.IO socket carries: its listeners are shared by every socket (no closures per connection). */
-const CONNECTION = Symbol('portico.connection');
-type CarryingSocket = EngineSocket & { [CONNECTION]: SocketIoConnection };
-
-/** The connection on Engine.IO socket `engine` (the `conn` of a Socket.IO socket). */
-export const connectionOf = (engine: EngineSocket): SocketIoConnection => (engine as CarryingSocket)[CONNECTION];
+/** The connection each Engine.IO socket (the `conn` of a Socket.IO socket) carries, for the listeners every socket shares. */
+export const engineConnections = new ConnectionSlot<EngineSocket, SocketIoConnection>();
 
 function onEngineFlush(this: EngineSocket): void {
-  connectionOf(this).queuedBytes = 0;
+  engineConnections.of(this).queuedBytes = 0;
 }
 
 function onEngineUpgrade(this: EngineSocket): void {
-  connectionOf(this).takeDirectWay();
+  engineConnections.of(this).takeDirectWay();
 }
 
 export class SocketIoConnection extends Connection implements OutboxEntry {
@@ -59,7 +56,7 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
     super(remoteAddress, opts);
     this.engine = socket.conn;
     this.outbox = outbox;
-    (this.engine as CarryingSocket)[CONNECTION] = this;
+    engineConnections.attach(this.engine, this);
     this.engine.on('flush', onEngineFlush);
     this.engine.on('upgrade', onEngineUpgrade);
     this.takeDirectWay();

@@ -19,7 +19,7 @@ import type { ConnectionLifecycle } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import type { GatewayObserver } from '../observer.js';
 import { REFUSALS, type Admission, type UpgradePolicy } from '../policy/upgrade-policy.js';
-import { connectionOf, SocketIoConnection } from './connection.js';
+import { engineConnections, SocketIoConnection } from './connection.js';
 
 /** Where the Next.js client connects (`path: '/wss/socket.io'`), and the same without the proxy prefix. */
 export const SOCKET_IO_PATHS = ['/wss/socket.io/', '/socket.io/', '/wss/socket.io', '/socket.io'];
@@ -106,21 +106,20 @@ export class SocketIoFrontDoor {
       });
     });
     this.io.on('connection', (socket) => this.accept(socket));
-    const { lifecycle: life } = this;
-    const detached = (): void => { this.attached -= 1; };
+    const door = this;
     this.listeners = {
-      data(data) { connectionOf(this).inboundBytes += data.length; },
-      heartbeat() { connectionOf(this).markSeen(); },
+      data(data) { engineConnections.of(this).inboundBytes += data.length; },
+      heartbeat() { engineConnections.of(this).markSeen(); },
       message(message) {
-        const conn = connectionOf(this.conn);
+        const conn = engineConnections.of(this.conn);
         const bytes = conn.inboundBytes;
         conn.inboundBytes = 0;
-        life.received(conn, bytes, () => message);
+        lifecycle.received(conn, bytes, () => message);
       },
       disconnect(reason) {
-        const conn = connectionOf(this.conn);
-        detached();
-        life.closed(conn, conn.closedWith ?? closeCode(reason));
+        const conn = engineConnections.of(this.conn);
+        door.attached -= 1;
+        lifecycle.closed(conn, conn.closedWith ?? closeCode(reason));
       },
     };
   }
