@@ -8,7 +8,7 @@ import { CLOSE_CODES, ERROR_CODES } from '../protocol/constants.js';
 import { BROADCAST_STREAM } from './broker/broker.js';
 import { maskSessionId } from '../protocol/room-ids.js';
 import type { Config } from './config/index.js';
-import type { Connection, ConnectionOptions } from './connection.js';
+import { SETTLED, type Connection, type ConnectionOptions } from './connection.js';
 import type { HandlerContext } from './handlers/context.js';
 import { announceRoomJoined, roomsField } from './handlers/dialect.js';
 import { dispatchMessage } from './handlers/index.js';
@@ -80,18 +80,19 @@ export class ConnectionLifecycle {
     const session = identity.session ?? tokenSession;
     if (session) this.ctx.setSession(conn, session.sessionId, session.type);
     this.ctx.identity.settle(conn, outcome);
+    // The greeting leaves in one write once its stream positions are known (one history read:
+    // broadcast, the session and user rooms); the connection's messages are handled meanwhile.
+    conn.holdWrites();
     if (conn.sessionRoom === null) conn.send(sessionIdRequired());
     else announceRoomJoined(this.ctx.rooms, conn, conn.sessionRoom);
-    // The greeting carries where the connection's streams stand (one history read: broadcast, the
-    // session and user rooms); the connection's messages are handled after it.
-    conn.handled = this.ctx.recovery.positions([BROADCAST_STREAM, ...conn.rooms]).then((positions) => {
+    awaitHandled(conn, this.ctx.recovery.positions([BROADCAST_STREAM, ...conn.roomIds()]).then((positions) => {
       const greeting = { ...connectionSuccess(conn.sessionRoom), ...roomsField(this.ctx.rooms, conn) };
       conn.send(positions ? { ...greeting, stream_positions: positions } : greeting);
       if (outcome.kind === 'invalid_token') {
         conn.send(errorReply(ERROR_CODES.INVALID_TOKEN, outcome.reason));
         this.observer.errorSent(ERROR_CODES.INVALID_TOKEN);
       }
-    });
+    }).finally(() => conn.releaseWrites()));
     this.log.debug({ conn: conn.id, transport: conn.dialect, session: maskSessionId(conn.sessionId), ip: conn.remoteAddress }, 'connection opened');
   }
 
@@ -138,7 +139,7 @@ export class ConnectionLifecycle {
       this.observer.messageIn(outcome.type, bytes);
       if (outcome.error) this.observer.errorSent(outcome.error);
     });
-    conn.handled = Promise.all([before, handled]).then(() => {});
+    awaitHandled(conn, before === SETTLED ? handled : Promise.all([before, handled]).then(() => {}));
   }
 
   /** A warning a connection provoked, at most once per kind and minute across all connections. */
@@ -155,4 +156,16 @@ export class ConnectionLifecycle {
     this.observer.connectionClosed(code);
     this.log.debug({ conn: conn.id, code }, 'connection closed');
   }
+}
+
+/**
+ * `work` is what a later `recover` of the connection waits for; once it is done, the connection
+ * goes back to the shared settled promise instead of keeping its own (memory per idle connection).
+ */
+function awaitHandled(conn: Connection, work: Promise<void>): void {
+  conn.handled = work;
+  const done = (): void => {
+    if (conn.handled === work) conn.handled = SETTLED;
+  };
+  void work.then(done, done);
 }

@@ -15,19 +15,19 @@ export class RoomRegistry {
       this.rooms.set(roomId, members);
     }
     members.set(conn, now);
-    conn.rooms.add(roomId);
+    conn.noteJoined(roomId);
   }
 
   leave(conn: Connection, roomId: string): boolean {
     const members = this.rooms.get(roomId);
-    conn.rooms.delete(roomId);
+    conn.noteLeft(roomId);
     if (!members?.delete(conn)) return false;
     if (members.size === 0) this.rooms.delete(roomId);
     return true;
   }
 
   leaveAll(conn: Connection): void {
-    for (const roomId of [...conn.rooms]) this.leave(conn, roomId);
+    for (const roomId of conn.roomIds()) this.leave(conn, roomId);
   }
 
   has(roomId: string): boolean {

@@ -10,7 +10,8 @@ import type { Config } from './config/index.js';
 import type { UpgradeIdentity } from './identity/binding.js';
 import type { ConnectionLifecycle } from './lifecycle.js';
 import type { Logger } from './log.js';
-import { REFUSALS, type UpgradePolicy, type UpgradeRefusal } from './policy/upgrade-policy.js';
+import { refuseUpgrade } from './http/refusal.js';
+import { REFUSALS, type UpgradePolicy } from './policy/upgrade-policy.js';
 import { ConnectionSlot } from './connection-slot.js';
 import { WebSocketConnection } from './ws-connection.js';
 
@@ -57,11 +58,11 @@ export class Transport {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     if (!UPGRADE_PATHS.has(pathname)) {
       this.policy.refused(REFUSALS.path, req);
-      return this.refuse(socket, REFUSALS.path);
+      return refuseUpgrade(socket, REFUSALS.path);
     }
-    if (!this.accepting()) return this.refuse(socket, REFUSALS.capacity);
+    if (!this.accepting()) return refuseUpgrade(socket, REFUSALS.capacity);
     const decision = this.policy.decide(req);
-    if (!decision.ok) return this.refuse(socket, decision.refusal);
+    if (!decision.ok) return refuseUpgrade(socket, decision.refusal);
     // The address's slot is taken now, so upgrades waiting for their identity count too; it is
     // given back when the socket closes, however the upgrade or the connection ends.
     const admission = this.policy.admit(decision.clientAddress);
@@ -79,18 +80,6 @@ export class Transport {
       socket.destroy();
     });
   };
-
-  private refuse(socket: Duplex, refusal: UpgradeRefusal): void {
-    const { status, statusText, reason } = refusal;
-    const body = JSON.stringify({ error: reason, message: statusText });
-    // Node's HTTP server drops its own 'error' listener on upgrade sockets: without this one, a
-    // peer resetting while the refusal is written would be an uncaught exception (process exit).
-    socket.on('error', () => socket.destroy());
-    // Once the refusal is written, let go of the socket (as ws's own refusals do): a peer that
-    // never closes its side would otherwise hold it, and a file descriptor, for good.
-    socket.once('finish', () => socket.destroy());
-    socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  }
 
   /** The address's slot is given back by the socket's own 'close' (handleUpgrade), before `ws` reports it. */
   private accept(ws: WebSocket, req: IncomingMessage, identity: UpgradeIdentity, clientAddress: string): void {

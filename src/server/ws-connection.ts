@@ -74,18 +74,23 @@ export class WebSocketConnection extends Connection implements OutboxEntry {
       return false;
     }
     const bytes = encodeTextFrame(frame);
-    if (pending === null) socket.write(bytes);
-    else this.pending = pending.append(bytes);
+    if (pending !== null) this.pending = pending.append(bytes);
+    else if (this.writesHeld) this.pending = this.outbox.start.append(bytes); // enqueued when writes resume
+    else socket.write(bytes);
     return true;
   }
 
   /** The outbox's flush: write this turn's pending frames in one write. */
   flushPending(): void {
     const pending = this.pending;
-    if (pending === null) return;
+    if (pending === null || this.writesHeld) return;
     this.pending = null;
     const socket = this.socket;
     if (socket !== null && this.ws.readyState === 1 && !this.closing && socket.writable) socket.write(pending.buffer());
+  }
+
+  protected resumeWrites(): void {
+    if (this.pending !== null) this.outbox.enqueue(this);
   }
 
   private sendViaWs(frame: string): boolean {
@@ -103,6 +108,7 @@ export class WebSocketConnection extends Connection implements OutboxEntry {
 
   close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
     if (this.closing) return;
+    this.writesHeld = false;
     this.flushPending(); // what was sent before the close goes out before the close frame
     this.closing = true;
     this.ws.close(code, reason);

@@ -123,7 +123,7 @@ test('reconnect_required: the page reconnects at once and its subscription is ba
   const conn = [...gw.gateway.connections].find((c) => c.dialect === 'socketio')!;
   conn.send({ type: 'reconnect_required', message: 'test asks the page to reconnect', timestamp: new Date().toISOString() });
   await page.waitForFunction(() => (globalThis as any).__connects === 2, undefined, WAIT);
-  await waitFor(() => [...gw.gateway.connections].some((c) => c.dialect === 'socketio' && c !== conn && c.rooms.has('entity_resource_12')), 'the new connection back in entity_resource_12');
+  await waitFor(() => [...gw.gateway.connections].some((c) => c.dialect === 'socketio' && c !== conn && c.inRoom('entity_resource_12')), 'the new connection back in entity_resource_12');
   peer.send({ type: 'room_message', roomId: 'entity_resource_12', message: 'after the reconnect' });
   await received("m.type === 'room_message' && m.message === 'after the reconnect'");
   assert.deepEqual(errors, []);

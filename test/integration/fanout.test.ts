@@ -4,9 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import type { Writable } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { test } from 'node:test';
-import { encodeTextFrame, MAX_HOLD_MS, Outbox, PendingChain } from '../../src/server/fanout.js';
+import type { WebSocket } from 'ws';
+import { encodeTextFrame, MAX_HOLD_MS, Outbox, PendingChain, prepareFrame } from '../../src/server/fanout.js';
+import { WebSocketConnection } from '../../src/server/ws-connection.js';
 import { stamped } from '../../src/server/messages.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -113,4 +115,27 @@ test('broadcasts in one turn reach every client in order, and a close after them
     for (const c of clients) c.close();
     await gw.close();
   }
+});
+
+test('while writes are held (the greeting) replies and broadcasts queue, then leave in one write', () => {
+  const outbox = new Outbox();
+  const writes: Buffer[] = [];
+  const socket = { writableLength: 0, writable: true, write: (b: Buffer) => { writes.push(b); return true; } } as unknown as Duplex;
+  const ws = { readyState: 1, bufferedAmount: 0 } as unknown as WebSocket;
+  const opts = { maxBufferedBytes: 1 << 20, rate: { perSecond: 1, burst: 1, closeAfter: 1 }, onOverflow: () => assert.fail('no overflow') };
+  const conn = new WebSocketConnection(ws, '127.0.0.1', opts, socket, outbox);
+
+  conn.sendFrame('{"n":0}');
+  assert.equal(writes.length, 1, 'a reply with nothing pending is written at once');
+  conn.holdWrites();
+  conn.sendFrame('{"n":1}');
+  conn.sendPrepared(prepareFrame('{"n":2}'));
+  conn.sendFrame('{"n":3}');
+  outbox.flush();
+  assert.equal(writes.length, 1, 'nothing written while held, not even by the flush');
+  assert.equal(conn.bufferedBytes > 0, true, 'held frames count against the buffer bound');
+  conn.releaseWrites();
+  outbox.flush();
+  assert.equal(writes.length, 2, 'everything held in one write');
+  assert.deepEqual(decode(writes[1]!), ['{"n":1}', '{"n":2}', '{"n":3}']);
 });

@@ -169,7 +169,7 @@ describe('client claims and shutdown', () => {
     assert.deepEqual(confirmation.rooms.map((r: { type: string }) => r.type), ['session']);
     const conn = [...gw.gateway.connections].find((x) => x.sessionId === 'claimingSession1');
     assert.ok(conn);
-    assert.deepEqual([...conn.rooms], [sessionRoomId('claimingSession1')]);
+    assert.deepEqual(conn.roomIds(), [sessionRoomId('claimingSession1')]);
   });
 
   test('a gateway shutting down tells Socket.IO clients reconnect_required, then disconnects them', async () => {

@@ -7,7 +7,7 @@ import { sessionFromCookies, sessionRoomId } from '../../src/server/session.js';
 import { RoomRegistry } from '../../src/server/rooms.js';
 import { TokenBucket } from '../../src/server/rate-limit.js';
 import { classifySpoolFile } from '../../src/server/ingress/spool.js';
-import type { Connection } from '../../src/server/connection.js';
+import { Connection } from '../../src/server/connection.js';
 
 test('session room id is session_ + first 10 hex of md5', () => {
   const expected = 'session_' + createHash('md5').update('abc123').digest('hex').slice(0, 10);
@@ -31,9 +31,51 @@ test('entity room ids and masking', () => {
   assert.equal(maskSessionId(null), null);
 });
 
-function fakeConn(lastSeen: number): Connection {
-  return { rooms: new Set<string>(), lastSeen } as unknown as Connection;
+/** A connection with no transport: only what the room registry keeps on it. */
+class RoomOnlyConnection extends Connection {
+  readonly dialect = 'legacy' as const;
+  constructor() {
+    super('127.0.0.1', { maxBufferedBytes: 0, rate: { perSecond: 1, burst: 1, closeAfter: 1 }, onOverflow: () => {} });
+  }
+  get isOpen(): boolean { return true; }
+  get bufferedBytes(): number { return 0; }
+  sendPrepared(): boolean { return true; }
+  sendFrame(): boolean { return true; }
+  protocolPing(): void {}
+  close(): void {}
+  terminate(): void {}
+  protected resumeWrites(): void {}
 }
+
+function fakeConn(lastSeen: number): Connection {
+  const conn = new RoomOnlyConnection();
+  conn.lastSeen = lastSeen;
+  return conn;
+}
+
+test('a connection keeps its rooms in a list, then a Set past 32, and lets both go when it leaves the last', () => {
+  const rooms = new RoomRegistry();
+  const conn = fakeConn(0);
+  assert.deepEqual(conn.roomIds(), []);
+  const ids = Array.from({ length: 40 }, (_, i) => `entity_resource_${i}`);
+  for (const id of ids) rooms.join(conn, id);
+  rooms.join(conn, ids[3]!); // joining again changes nothing
+  assert.equal(conn.roomCount, 40);
+  assert.deepEqual(conn.roomIds(), ids, 'in joining order');
+  assert.equal(conn.inRoom('entity_resource_39'), true);
+  assert.equal(conn.inRoom('entity_resource_40'), false);
+  rooms.leave(conn, 'entity_resource_0');
+  assert.equal(conn.inRoom('entity_resource_0'), false);
+  assert.equal(conn.roomCount, 39);
+  rooms.leaveAll(conn);
+  assert.equal(conn.roomCount, 0);
+  assert.deepEqual(conn.roomIds(), []);
+  rooms.join(conn, 'session_0123456789');
+  rooms.join(conn, 'entity_resource_1');
+  rooms.leave(conn, 'session_0123456789');
+  assert.deepEqual(conn.roomIds(), ['entity_resource_1'], 'a short list keeps the others');
+  assert.equal(rooms.isMember(conn, 'entity_resource_1'), true);
+});
 
 test('room cleanup removes only idle members of entity rooms', () => {
   const rooms = new RoomRegistry();

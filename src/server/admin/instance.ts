@@ -126,7 +126,7 @@ export class AdminInstance {
       for (const conn of this.source.rooms.members(id)) {
         total += 1;
         if (members.length < MAX_LISTED_MEMBERS) {
-          members.push({ connection: conn.id, session: maskSessionId(conn.sessionId), user: Object.keys(conn.identities).length > 0, ip: conn.remoteAddress, rooms: conn.rooms.size });
+          members.push({ connection: conn.id, session: maskSessionId(conn.sessionId), user: Object.keys(conn.identities).length > 0, ip: conn.remoteAddress, rooms: conn.roomCount });
         }
       }
       return { room: maskRoomId(id), kind: roomKind(id), members, more: total - members.length };

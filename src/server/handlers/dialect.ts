@@ -10,7 +10,7 @@ import { now } from '../messages.js';
 import type { RoomRegistry } from '../rooms.js';
 
 export function roomsInfo(rooms: RoomRegistry, conn: Connection): RoomInfo[] {
-  return [...conn.rooms].map((id) => ({ id, size: rooms.size(id), type: roomKind(id) }));
+  return conn.roomIds().map((id) => ({ id, size: rooms.size(id), type: roomKind(id) }));
 }
 
 /** `room_joined` for a Socket.IO connection; nothing for a legacy one. */

@@ -57,6 +57,6 @@ export const handleUpdateSession: Handler<ClientMessage<'update_session'>> = asy
     ...roomsField(ctx.rooms, conn),
   };
   // Where the rooms the connection is in now stand (the session room and user rooms may be new).
-  const positions = await ctx.recovery.positions([...conn.rooms]);
+  const positions = await ctx.recovery.positions(conn.roomIds());
   conn.send(positions ? { ...reply, stream_positions: positions } : reply);
 };

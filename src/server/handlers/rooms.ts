@@ -17,7 +17,7 @@ function confirmation(msg: EntityRef, status: SubscriptionConfirmation['status']
 export const handleSubscribe: Handler<ClientMessage<'subscribe'>> = async (ctx, conn, msg) => {
   const roomId = entityRoomId(msg.entityType, msg.entityId);
   if (refusedOverRoomCap(ctx.config.limits.maxRoomsPerConnection, conn, roomId)) return;
-  if (!conn.rooms.has(roomId) && ctx.subscribeAuth.checks(msg.entityType)) {
+  if (!conn.inRoom(roomId) && ctx.subscribeAuth.checks(msg.entityType)) {
     if (await ctx.subscribeAuth.authorize(conn, msg.entityType, msg.entityId) !== 'allowed') {
       conn.send(errorReply(ERROR_CODES.SUBSCRIBE_DENIED));
       return;
@@ -34,9 +34,9 @@ export const handleSubscribe: Handler<ClientMessage<'subscribe'>> = async (ctx, 
 
 /** A new entity room beyond WSS_MAX_ROOMS_PER_CONNECTION gets TOO_MANY_ROOMS; the session room and other server-assigned rooms do not count. */
 function refusedOverRoomCap(max: number, conn: Connection, roomId: string): boolean {
-  if (conn.rooms.has(roomId)) return false;
+  if (conn.inRoom(roomId)) return false;
   let entityRooms = 0;
-  for (const id of conn.rooms) if (roomKind(id) === 'entity') entityRooms += 1;
+  for (const id of conn.roomIds()) if (roomKind(id) === 'entity') entityRooms += 1;
   if (entityRooms < max) return false;
   conn.send(errorReply(ERROR_CODES.TOO_MANY_ROOMS, max));
   return true;

@@ -101,10 +101,10 @@ export class IdentityBinding {
   private apply(conn: Connection, identities: Identities): void {
     conn.identities = identities;
     const wanted = new Set(identityEntries(identities).map(([userType, identifier]) => this.userRooms.roomId(userType, identifier)));
-    for (const roomId of [...conn.rooms]) {
+    for (const roomId of conn.roomIds()) {
       if (roomKind(roomId) === 'user' && !wanted.has(roomId)) this.rooms.leave(conn, roomId);
     }
-    for (const roomId of wanted) if (!conn.rooms.has(roomId)) this.rooms.join(conn, roomId);
+    for (const roomId of wanted) if (!conn.inRoom(roomId)) this.rooms.join(conn, roomId);
   }
 
   private markPending(conn: Connection): void {

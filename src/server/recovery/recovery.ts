@@ -28,7 +28,7 @@ export interface RecoveryResult {
   timestamp: string;
 }
 
-/** Longest a greeting or subscription confirmation waits for its streams' positions. */
+/** Longest one read of a stream's top is waited for; then the stream is left out (a greeting waits for at most two reads). */
 const POSITIONS_TIMEOUT_MS = 500;
 /** How long after a recovery late live duplicates of recovered publications are still filtered. */
 const SETTLE_MS = 5000;
@@ -37,8 +37,10 @@ export class Recovery {
   private readonly limiter: Limiter;
   private readonly watchEnds = new DeadlineQueue<RecoveryGate>(WATCH_MS, (gate) => gate.stopWatching());
   private readonly settles = new DeadlineQueue<RecoveryGate>(SETTLE_MS, (gate) => gate.settle());
-  /** Per stream, the top read the greetings of this turn wait for (not sent yet). */
-  private readonly topReads = new Map<string, Promise<StreamPosition | null>>();
+  /** Per stream, the top read the greetings since the last one began wait for (not sent yet). */
+  private readonly nextTopReads = new Map<string, Promise<StreamPosition | null>>();
+  /** Per stream, the top read under way. */
+  private readonly topReadsUnderWay = new Map<string, Promise<StreamPosition | null>>();
 
   constructor(
     private readonly broker: Broker,
@@ -75,18 +77,26 @@ export class Recovery {
   }
 
   /**
-   * The stream's top, read after the caller joined it: the read is sent in the next turn and
-   * shared by every caller until then (a burst of handshakes asks for `broadcast` once, not once
-   * per connection), so no caller gets a position from before it was a member.
+   * The stream's top, read after the caller joined it, so no caller gets a position from before
+   * it was a member. One read serves every caller that joined before it began: it starts in the
+   * next turn, and not before the stream's read under way has come back, so a burst of handshakes
+   * asks for `broadcast` about once per Redis round trip, not once per connection or per turn.
+   * A caller waits at most for the read under way and its own (each bounded by the timeout).
    */
   private topAfterJoin(stream: string): Promise<StreamPosition | null> {
-    let read = this.topReads.get(stream);
+    let read = this.nextTopReads.get(stream);
     if (read === undefined) {
-      read = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        this.topReads.delete(stream);
-        return this.readTop(stream);
+      const underWay = this.topReadsUnderWay.get(stream);
+      read = (underWay === undefined ? nextTurn() : underWay.then(nextTurn)).then(() => {
+        this.nextTopReads.delete(stream);
+        const top = this.readTop(stream);
+        this.topReadsUnderWay.set(stream, top);
+        void top.then(() => {
+          if (this.topReadsUnderWay.get(stream) === top) this.topReadsUnderWay.delete(stream);
+        });
+        return top;
       });
-      this.topReads.set(stream, read);
+      this.nextTopReads.set(stream, read);
     }
     return read;
   }
@@ -156,6 +166,10 @@ export class Recovery {
     const target = targetOf(stream);
     return target.kind === 'room' && this.rooms.isMember(conn, target.roomId);
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 type Judgement = { recovered: true; missed: HistoryRead['publications'] } | { recovered: false; reason: RecoveryReason };

@@ -29,22 +29,18 @@ type EngineQueue = { writeBuffer: unknown[] };
 /** The connection each Engine.IO socket (the `conn` of a Socket.IO socket) carries, for the listeners every socket shares. */
 export const engineConnections = new ConnectionSlot<EngineSocket, SocketIoConnection>();
 
-function onEngineFlush(this: EngineSocket): void {
-  engineConnections.of(this).queuedBytes = 0;
-}
-
-function onEngineUpgrade(this: EngineSocket): void {
-  engineConnections.of(this).takeDirectWay();
-}
-
 export class SocketIoConnection extends Connection implements OutboxEntry {
   readonly dialect: Dialect = 'socketio';
   /** The code this side closed with, for the metrics (Socket.IO itself has none). */
   closedWith: number | null = null;
   /** Bytes of the client's packets since its last `message` (front-door.ts), for the inbound byte metric. */
   inboundBytes = 0;
-  /** Bytes written to Engine.IO that it has not yet handed to its transport (polling between requests). */
-  queuedBytes = 0;
+  /**
+   * Bytes written to Engine.IO since its queue was last empty: what it has not yet handed to its
+   * transport (polling between requests). Engine.IO empties the queue as a whole when it flushes,
+   * so an empty queue means none of these is left (no 'flush' listener per socket needed).
+   */
+  private queuedBytes = 0;
   private readonly engine: EngineSocket;
   private readonly outbox: Outbox;
   /** The TCP socket under the websocket transport, once there is one. */
@@ -57,8 +53,6 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
     this.engine = socket.conn;
     this.outbox = outbox;
     engineConnections.attach(this.engine, this);
-    this.engine.on('flush', onEngineFlush);
-    this.engine.on('upgrade', onEngineUpgrade);
     this.takeDirectWay();
   }
 
@@ -69,7 +63,7 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
   get bufferedBytes(): number {
     const transport = this.transport;
     const inWs = transport.name === 'websocket' ? transport.socket?.bufferedAmount ?? 0 : 0;
-    return this.queuedBytes + inWs + (this.pending?.bytes ?? 0);
+    return this.engineQueued() + inWs + (this.pending?.bytes ?? 0);
   }
 
   sendPrepared(prepared: PreparedFrame): boolean {
@@ -89,7 +83,7 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
   /** The outbox's flush: this turn's frames in one write to the TCP socket. */
   flushPending(): void {
     const pending = this.pending;
-    if (pending === null) return;
+    if (pending === null || this.writesHeld) return;
     this.pending = null;
     const direct = this.direct;
     if (direct !== null && direct.writable && this.socket.connected) direct.write(pending.buffer());
@@ -99,8 +93,16 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
     return this.engine.transport as unknown as WsTransport;
   }
 
-  /** Once the transport is the websocket, frames go straight to the TCP socket under it. */
-  takeDirectWay(): void {
+  protected resumeWrites(): void {
+    if (this.pending !== null) this.outbox.enqueue(this);
+  }
+
+  /**
+   * Once the transport is the websocket, frames go straight to the TCP socket under it. Asked at
+   * the start and again by each send while polling, so an upgrade is noticed without an
+   * 'upgrade' listener per socket.
+   */
+  private takeDirectWay(): void {
     const transport = this.transport;
     if (transport.name === 'websocket') this.direct = transport.socket?._socket ?? null;
   }
@@ -110,7 +112,10 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
    * writes what it hands to `ws` to the TCP socket at once, so only its own queue can be behind.
    */
   private directNow(): boolean {
-    if (this.direct === null) return false;
+    if (this.direct === null) {
+      this.takeDirectWay();
+      if (this.direct === null) return false;
+    }
     return this.pending !== null || (this.engine as unknown as EngineQueue).writeBuffer.length === 0;
   }
 
@@ -133,12 +138,16 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
     return true;
   }
 
+  private engineQueued(): number {
+    return (this.engine as unknown as EngineQueue).writeBuffer.length === 0 ? 0 : this.queuedBytes;
+  }
+
   private write(data: string, options: object | undefined): boolean {
     if (this.bufferedBytes > this.opts.maxBufferedBytes) {
       this.opts.onOverflow(this);
       return false;
     }
-    this.queuedBytes += data.length;
+    this.queuedBytes = this.engineQueued() + data.length;
     try {
       this.engine.write(data, options);
     } catch {
@@ -164,6 +173,7 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
   close(code: number = CLOSE_CODES.NORMAL): void {
     if (this.closing) return;
     if (code === CLOSE_CODES.GOING_AWAY) this.send(reconnectRequired(TEXTS.serverGoingAway));
+    this.writesHeld = false;
     this.flushPending(); // what was sent before the close goes out before the disconnect packet
     this.closing = true;
     this.closedWith = code;

@@ -19,6 +19,7 @@ import type { ConnectionLifecycle } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import type { GatewayObserver } from '../observer.js';
 import { REFUSALS, type Admission, type UpgradePolicy } from '../policy/upgrade-policy.js';
+import { refuseRequest, refuseUpgrade } from '../http/refusal.js';
 import { engineConnections, SocketIoConnection } from './connection.js';
 
 /** Where the Next.js client connects (`path: '/wss/socket.io'`), and the same without the proxy prefix. */
@@ -81,13 +82,6 @@ export class SocketIoFrontDoor {
         else callback(decision.refusal.statusText, false);
       },
     });
-    // The requests after the handshake (polling, the websocket upgrade) carry the session id;
-    // a page of another site must not use one either.
-    this.engine.use((req: IncomingMessage & { _query?: { sid?: string } }, _res: unknown, next: (err?: Error) => void) => {
-      if (req._query?.sid === undefined || !this.policy.foreignOrigin(req)) return next();
-      this.policy.refused(REFUSALS.origin, req);
-      next(new Error('origin refused')); // engine.io answers 400
-    });
     this.engine.on('connection', (socket: EngineSocket) => {
       const admission = this.policy.admit(this.policy.proxies.describe(socket.request).clientAddress);
       this.admissions.set(socket, admission);
@@ -130,12 +124,29 @@ export class SocketIoFrontDoor {
   }
 
   readonly handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    this.engine.handleRequest(req, res);
+    if (this.foreignSessionUse(req)) refuseRequest(res, REFUSALS.origin);
+    else this.engine.handleRequest(req, res);
   };
 
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    this.engine.handleUpgrade(req, socket, head);
+    if (this.foreignSessionUse(req)) refuseUpgrade(socket, REFUSALS.origin);
+    else this.engine.handleUpgrade(req, socket, head);
   };
+
+  /**
+   * The requests after the handshake (polling, the websocket upgrade) carry the Engine.IO session
+   * id; a page of another site must not use one either. Checked here rather than as an Engine.IO
+   * middleware, which would cost every websocket handshake a response object kept for its life.
+   */
+  private foreignSessionUse(req: IncomingMessage): boolean {
+    const url = req.url ?? '';
+    if (!url.includes('sid=')) return false;
+    const query = url.indexOf('?');
+    if (query < 0 || !new URLSearchParams(url.slice(query + 1)).has('sid')) return false;
+    if (!this.policy.foreignOrigin(req)) return false;
+    this.policy.refused(REFUSALS.origin, req);
+    return true;
+  }
 
   /**
    * The first step of the gateway's shutdown, while the HTTP server still serves: refuse new
@@ -175,7 +186,23 @@ export class SocketIoFrontDoor {
     socket.on('message', message);
     socket.on('disconnect', disconnect);
     this.lifecycle.opened(conn, identity);
+    forgetHandshake(socket);
   }
+}
+
+/** What `socket.handshake` says once the request behind it is let go. */
+const FORGOTTEN_HANDSHAKE = Object.freeze({ headers: {}, query: {}, auth: {}, url: '', address: '', time: '', issued: 0, xdomain: false, secure: false });
+
+/**
+ * Nothing reads a connection's handshake request once it is accepted (its identity, address and
+ * origin are settled by then), but Engine.IO keeps it for the socket's life and Socket.IO keeps
+ * its headers in `socket.handshake`: letting both go frees the request, its headers and their
+ * strings, about a kilobyte per idle connection. Polling requests and the websocket upgrade
+ * come with their own request objects, so Engine.IO does not need the first one again.
+ */
+function forgetHandshake(socket: Socket): void {
+  (socket.conn as unknown as { request: unknown }).request = undefined;
+  (socket as unknown as { handshake: unknown }).handshake = FORGOTTEN_HANDSHAKE;
 }
 
 /** A close code for the metrics, from Socket.IO's disconnect reason. */
