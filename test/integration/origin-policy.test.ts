@@ -13,32 +13,12 @@ import { sessionRoomId } from '../../src/server/session.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { sample, scrape } from '../helpers/prometheus.js';
 import { captureLogger, waitFor } from '../helpers/redis-gateway.js';
+import { UPGRADE_HEADERS, upgradeAnswer, type UpgradeAnswer } from '../helpers/upgrade.js';
 import { TestClient } from '../helpers/ws-client.js';
 
-interface UpgradeAnswer { status: number; body: string }
-
-const UPGRADE_HEADERS = { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' };
-
-/** Send one upgrade request and report the status (101 when accepted) and any body. */
+/** Send one upgrade request to `/wss` and report the status (101 when accepted) and any body. */
 function upgrade(gw: TestGateway, headers: Record<string, string>, localAddress?: string): Promise<UpgradeAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1', port: gw.port, path: '/wss', localAddress,
-      headers: { ...UPGRADE_HEADERS, ...headers },
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '' });
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return upgradeAnswer(gw.port, '/wss', headers, localAddress);
 }
 
 const own = (gw: TestGateway) => `http://127.0.0.1:${gw.port}`;

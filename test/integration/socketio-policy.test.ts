@@ -3,7 +3,7 @@
  * another site is refused, on polling and on a direct websocket, before any session room is
  * joined; the gateway's own origin is accepted; Socket.IO sessions count against the
  * per-address cap like raw connections; and the requests after the handshake (polling with the
- * Engine.IO session id) are checked for their origin too.
+ * Engine.IO session id, and its websocket upgrade) are checked for their origin too.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,6 +13,7 @@ import { startTestGateway } from '../helpers/gateway.js';
 import { sample, scrape } from '../helpers/prometheus.js';
 import { SioTestClient } from '../helpers/sio-client.js';
 import { waitFor } from '../helpers/wait.js';
+import { upgradeAnswer } from '../helpers/upgrade.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 test('a foreign origin is refused on both transports and counted; the own origin connects', async () => {
@@ -37,6 +38,10 @@ test('a foreign origin is refused on both transports and counted; the own origin
     assert.equal(res.status, 403);
     assert.deepEqual(await res.json(), { error: 'origin', message: 'Forbidden' }, 'the same refusal as a cross-site upgrade, nothing of the session');
     assert.equal(sample(await scrape(gw.httpUrl), 'portico_ws_connections_refused_total', { reason: 'origin' }), 3);
+    // The same session id on a websocket upgrade from that page: refused the same way.
+    const upgraded = await upgradeAnswer(gw.port, `/wss/socket.io/?EIO=4&transport=websocket&sid=${sid}`, { Origin: 'https://evil.example' });
+    assert.deepEqual(upgraded, { status: 403, body: '{"error":"origin","message":"Forbidden"}' });
+    assert.equal(sample(await scrape(gw.httpUrl), 'portico_ws_connections_refused_total', { reason: 'origin' }), 4);
   } finally {
     for (const c of open) c.close();
     await gw.close();
