@@ -135,8 +135,8 @@ export class SocketIoFrontDoor {
 
   /**
    * The requests after the handshake (polling, the websocket upgrade) carry the Engine.IO session
-   * id; a page of another site must not use one either. Checked here rather than as an Engine.IO
-   * middleware, which would cost every websocket handshake a response object kept for its life.
+   * id; a page of another site must not use one either. Checked here, and only for requests that
+   * carry one, rather than as an Engine.IO middleware run for every request and upgrade.
    */
   private foreignSessionUse(req: IncomingMessage): boolean {
     const url = req.url ?? '';
@@ -195,10 +195,11 @@ const FORGOTTEN_HANDSHAKE = Object.freeze({ headers: {}, query: {}, auth: {}, ur
 
 /**
  * Nothing reads a connection's handshake request once it is accepted (its identity, address and
- * origin are settled by then), but Engine.IO keeps it for the socket's life and Socket.IO keeps
- * its headers in `socket.handshake`: letting both go frees the request, its headers and their
- * strings, about a kilobyte per idle connection. Polling requests and the websocket upgrade
- * come with their own request objects, so Engine.IO does not need the first one again.
+ * origin are settled by then), but Engine.IO keeps it for the socket's life and Socket.IO builds
+ * `socket.handshake` from it. Letting both go frees the handshake object, and for a session that
+ * began by polling the request itself (a websocket handshake's request stays referenced by
+ * Engine.IO's upgrade response until the socket closes). Polling requests and the websocket
+ * upgrade come with their own request objects, so Engine.IO does not need the first one again.
  */
 function forgetHandshake(socket: Socket): void {
   (socket.conn as unknown as { request: unknown }).request = undefined;
