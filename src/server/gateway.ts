@@ -152,7 +152,10 @@ export class Gateway implements AdminSource {
     const resolver = deps.identity ?? createIdentityResolver(config.auth, this.log, (o) => this.observer.authCallback('identity', o));
     this.identity = new IdentityBinding(resolver, userRooms, this.rooms, this.log, config.auth.retryMs);
     this.subscribeAuth = new SubscribeAuthorization(config.auth, this.log, (o) => this.observer.authCallback('subscribe', o));
-    this.relay = new Relay(this.broker, config.instanceId, this.rooms, this.connections, (p, n) => this.observer.delivered(p, n));
+    this.relay = new Relay(this.broker, config.instanceId, this.rooms, this.connections, (p, n) => {
+      this.observer.delivered(p, n);
+      if (p.position !== undefined) this.recovery.noteDelivered(p.position);
+    });
     this.partials = new PartialApplicationsService(this.store, this.log);
     this.recovery = new Recovery(this.broker, this.rooms, config.delivery.historySize, config.delivery.recoverConcurrency, this.log,
       (recovered, missed) => this.observer.recovered?.(recovered, missed));
@@ -211,7 +214,10 @@ export class Gateway implements AdminSource {
     }
     registerClientAssets(this.router, loadClientAssets(deps.clientAssetsDir ?? defaultClientAssetsDir(), this.log));
     registerHomePage(this.router, { packageDir: packageRoot(), metricsEnabled: config.metrics.enabled && this.observer.exposition !== undefined, adminEnabled: config.admin.token !== undefined });
-    this.broker.onStatusChange((from, to) => this.observer.busStatusChanged(from, to));
+    this.broker.onStatusChange((from, to) => {
+      this.recovery.forgetKnownTops();
+      this.observer.busStatusChanged(from, to);
+    });
     this.server = http.createServer(this.router.handle);
     this.server.on('upgrade', (req, socket, head) => {
       if (this.socketIo.handles(req)) this.socketIo.handleUpgrade(req, socket, head);

@@ -104,9 +104,13 @@ function contract(name: string, factory: () => Factory): void {
       const { broker } = await factory()({ ttlMs: 400, metaTtlMs: 1500 });
       const first = await broker.publish({ target: room('entity_c_1'), frame: frame(1) });
       await waitFor(async () => (await broker.history('entity_c_1', 0, 10)).publications.length === 0, 'publications expired', 5000);
+      const readAt = Date.now();
       const mid = await broker.history('entity_c_1', 0, 10);
       assert.deepEqual(mid.top, first, 'offset and epoch still known');
+      const kept = mid.epochKeptMs ?? 0;
+      assert.ok(kept > 0 && kept <= 1500, `the read says how long the epoch stands: ${mid.epochKeptMs}`);
       await waitFor(async () => (await broker.history('entity_c_1', 0, 10)).top.epoch !== first!.epoch, 'position expired', 8000);
+      assert.ok(Date.now() >= readAt + kept - 5, 'the epoch stood at least as long as the read said');
     });
 
     test('losing the history (FLUSHALL, restart) starts the stream again in a new epoch', async () => {

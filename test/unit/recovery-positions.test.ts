@@ -1,4 +1,8 @@
-/** Stream positions for greetings (src/server/recovery/recovery.ts): one history read per round trip, never from before the caller joined. */
+/**
+ * Stream positions for greetings (src/server/recovery/recovery.ts): one history read per round
+ * trip, never from before the caller joined; `broadcast` from what the instance knows while the
+ * epoch it read is known to stand.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
@@ -10,11 +14,11 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A broker whose history reads wait until the test answers them, in the order they were made. */
 function brokerWithPendingReads() {
-  const reads: Array<{ stream: string; answer: (top: number) => void }> = [];
+  const reads: Array<{ stream: string; answer: (top: number, epochKeptMs?: number, epoch?: string) => void }> = [];
   const broker: Pick<Broker, 'historyEnabled' | 'history'> = {
     historyEnabled: true,
     history: (stream) => new Promise<HistoryRead>((resolve) => {
-      reads.push({ stream, answer: (top) => resolve({ top: { offset: top, epoch: 'e1' }, publications: [] }) });
+      reads.push({ stream, answer: (top, epochKeptMs, epoch = 'e1') => resolve({ top: { offset: top, epoch }, publications: [], ...(epochKeptMs ? { epochKeptMs } : {}) }) });
     }),
   };
   const recovery = new Recovery(broker as Broker, new RoomRegistry(), 100, 4, pino({ level: 'silent' }));
@@ -52,4 +56,53 @@ test('callers that join while a read is under way get the next one, started afte
   assert.equal(reads.length, 2, 'one read for all three');
   reads[1]!.answer(12);
   for (const p of late) assert.deepEqual(await p, { broadcast: { offset: 12, epoch: 'e1' } });
+});
+
+test('broadcast comes from what the instance knows while the epoch it read stands, and follows what it delivers', async () => {
+  const { recovery, reads } = brokerWithPendingReads();
+  const first = recovery.positions([BROADCAST_STREAM]);
+  await nextTurn();
+  reads[0]!.answer(5, 3_600_000);
+  assert.deepEqual(await first, { broadcast: { offset: 5, epoch: 'e1' } });
+
+  assert.deepEqual(await recovery.positions([BROADCAST_STREAM]), { broadcast: { offset: 5, epoch: 'e1' } });
+  recovery.noteDelivered({ stream: BROADCAST_STREAM, offset: 6, epoch: 'e1' });
+  recovery.noteDelivered({ stream: 'session_0123456789', offset: 40, epoch: 'e1' });
+  assert.deepEqual(await recovery.positions([BROADCAST_STREAM]), { broadcast: { offset: 6, epoch: 'e1' } }, 'the last delivered is newer than the read');
+  await nextTurn();
+  assert.equal(reads.length, 1, 'no read while the epoch stands');
+
+  recovery.noteDelivered({ stream: BROADCAST_STREAM, offset: 1, epoch: 'e2' });
+  const restarted = recovery.positions([BROADCAST_STREAM]);
+  await nextTurn();
+  assert.equal(reads.length, 2, 'a publication in another epoch: read again');
+  reads[1]!.answer(1, 3_600_000, 'e2');
+  assert.deepEqual(await restarted, { broadcast: { offset: 1, epoch: 'e2' } });
+
+  recovery.forgetKnownTops(); // Redis went away or came back
+  const afterOutage = recovery.positions([BROADCAST_STREAM]);
+  await nextTurn();
+  assert.equal(reads.length, 3, 'read again after a change of the bus status');
+  reads[2]!.answer(9);
+  assert.deepEqual(await afterOutage, { broadcast: { offset: 9, epoch: 'e1' } });
+  const unknownEpochLife = recovery.positions([BROADCAST_STREAM]);
+  await nextTurn();
+  assert.equal(reads.length, 4, 'a read that does not say how long its epoch stands is not reused');
+  reads[3]!.answer(9);
+  await unknownEpochLife;
+});
+
+test('a read\'s epoch is trusted for less than it said, then read again', async () => {
+  const { recovery, reads } = brokerWithPendingReads();
+  const first = recovery.positions([BROADCAST_STREAM]);
+  await nextTurn();
+  reads[0]!.answer(2, 1_600); // stands 1.6 s; trusted for 0.6 s
+  await first;
+  assert.deepEqual(await recovery.positions([BROADCAST_STREAM]), { broadcast: { offset: 2, epoch: 'e1' } });
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  const later = recovery.positions([BROADCAST_STREAM]);
+  await nextTurn();
+  assert.equal(reads.length, 2, 'past the trusted time: read again');
+  reads[1]!.answer(3);
+  assert.deepEqual(await later, { broadcast: { offset: 3, epoch: 'e1' } });
 });

@@ -67,6 +67,11 @@ export interface HistoryRead {
    * client at an older position may have missed them and cannot be told it recovered.
    */
   lostAfter?: number;
+  /**
+   * How long after the read the top's epoch stands at least: a stream's position outlives its
+   * last publication by WSS_HISTORY_META_TTL_S, and each publication renews that (absent: unknown).
+   */
+  epochKeptMs?: number;
 }
 
 export type BrokerStatus = 'disabled' | 'connecting' | 'connected' | 'disconnected';

@@ -68,7 +68,7 @@ export class MemoryBroker implements Broker {
     if (!this.historyEnabled) throw new Error('history is off (WSS_HISTORY_SIZE=0)');
     const stream = this.live(name, true)!;
     const publications = stream.entries.filter((e) => e.offset > since).slice(0, Math.max(0, limit));
-    return { top: { offset: stream.offset, epoch: stream.epoch }, publications };
+    return { top: { offset: stream.offset, epoch: stream.epoch }, publications, epochKeptMs: stream.metaUntil - this.clock() };
   }
 
   outage(): OutageStats {

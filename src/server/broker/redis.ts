@@ -45,7 +45,7 @@ export interface RedisBrokerOptions {
 }
 
 type PublishReply = [number, string] | null;
-type HistoryReply = [number, string, Array<[string, string[]]>, number];
+type HistoryReply = [number, string, Array<[string, string[]]>, number, number];
 
 /** The scripts, registered on the publisher connection with ioredis `defineCommand` (EVALSHA, EVAL on NOSCRIPT). */
 interface ScriptCommands {
@@ -361,9 +361,10 @@ export class RedisBroker implements Broker {
   async history(stream: string, since: number, limit: number): Promise<HistoryRead> {
     if (!this.historyEnabled) throw new Error('history is off (WSS_HISTORY_SIZE=0)');
     if (this.link.status !== 'connected') throw new Error('redis is not connected');
-    const [top, epoch, raw, lostAfter] = await this.scripts.porticoHistory(this.metaKey(stream), this.streamKey(stream), since, Math.max(0, limit), newEpoch(), this.opts.history.metaTtlMs);
+    const [top, epoch, raw, lostAfter, metaTtl] = await this.scripts.porticoHistory(this.metaKey(stream), this.streamKey(stream), since, Math.max(0, limit), newEpoch(), this.opts.history.metaTtlMs);
     const read: HistoryRead = { top: { offset: Number(top), epoch: String(epoch) }, publications: raw.map(toEntry) };
     if (Number(lostAfter) > 0) read.lostAfter = Number(lostAfter);
+    if (Number(metaTtl) > 0) read.epochKeptMs = Number(metaTtl);
     this.order.baseline(stream, read.top);
     return read;
   }

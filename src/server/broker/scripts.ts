@@ -74,9 +74,9 @@ return 1
 
 /**
  * KEYS: meta, stream. ARGV: 1 since, 2 limit, 3 new epoch, 4 meta ttl ms.
- * Returns {top offset, epoch, entries, lost-through offset (0: none, see LOST_SCRIPT)}; a stream
- * without meta gets one (a new epoch, offset 0), so a client always learns the epoch its next
- * position will be in.
+ * Returns {top offset, epoch, entries, lost-through offset (0: none, see LOST_SCRIPT), ms the
+ * meta has left}; a stream without meta gets one (a new epoch, offset 0), so a client always
+ * learns the epoch its next position will be in.
  */
 export const HISTORY_SCRIPT = `
 if redis.call('HSETNX', KEYS[1], 'e', ARGV[3]) == 1 then
@@ -92,7 +92,7 @@ local entries = {}
 if since < top and limit > 0 then
   entries = redis.call('XRANGE', KEYS[2], '(' .. since .. '-1', '+', 'COUNT', limit)
 end
-return {top, epoch, entries, tonumber(redis.call('HGET', KEYS[1], 'g') or '0')}
+return {top, epoch, entries, tonumber(redis.call('HGET', KEYS[1], 'g') or '0'), redis.call('PTTL', KEYS[1])}
 `;
 
 /**

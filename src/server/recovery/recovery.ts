@@ -6,7 +6,7 @@
  * before `recover` are done), so live publications flow while history is read: the gate holds
  * them meanwhile. History is never read for a stream the connection is not in.
  */
-import { BROADCAST_STREAM, targetOf, type Broker, type HistoryRead, type StreamPosition } from '../broker/broker.js';
+import { BROADCAST_STREAM, targetOf, type Broker, type HistoryRead, type StreamPoint, type StreamPosition } from '../broker/broker.js';
 import { Limiter } from '../broker/limiter.js';
 import type { Connection } from '../connection.js';
 import { prepareFrame } from '../fanout.js';
@@ -30,6 +30,8 @@ export interface RecoveryResult {
 
 /** Longest one read of a stream's top is waited for; then the stream is left out (a greeting waits for at most two reads). */
 const POSITIONS_TIMEOUT_MS = 500;
+/** A read's word on how long an epoch stands is trusted for this much less (the read's own latency, clocks). */
+const EPOCH_MARGIN_MS = 1000;
 /** How long after a recovery late live duplicates of recovered publications are still filtered. */
 const SETTLE_MS = 5000;
 
@@ -41,6 +43,15 @@ export class Recovery {
   private readonly nextTopReads = new Map<string, Promise<StreamPosition | null>>();
   /** Per stream, the top read under way. */
   private readonly topReadsUnderWay = new Map<string, Promise<StreamPosition | null>>();
+  /**
+   * What this instance knows of the `broadcast` stream, which every greeting needs: its top as
+   * last read, until when that read's epoch is known to stand, and the last publication delivered
+   * here since (broadcast is delivered to every connection, so nothing newer has reached one).
+   */
+  private broadcastRead: { top: StreamPosition; until: number } | null = null;
+  private broadcastDelivered: StreamPosition | null = null;
+  /** Bumped when what was known may no longer hold (Redis went away or came back). */
+  private generation = 0;
 
   constructor(
     private readonly broker: Broker,
@@ -70,7 +81,7 @@ export class Recovery {
    */
   async positions(streams: string[]): Promise<Record<string, StreamPosition> | undefined> {
     if (!this.broker.historyEnabled) return undefined;
-    const tops = await Promise.all(streams.map((s) => this.topAfterJoin(s)));
+    const tops = await Promise.all(streams.map((s) => (s === BROADCAST_STREAM ? this.knownBroadcastTop() : null) ?? this.topAfterJoin(s)));
     const out: Record<string, StreamPosition> = {};
     streams.forEach((s, i) => { const top = tops[i]; if (top) out[s] = top; });
     return out;
@@ -101,11 +112,56 @@ export class Recovery {
     return read;
   }
 
+  /** A publication delivered on this instance (every one passes here, in stream order). */
+  noteDelivered(point: StreamPoint): void {
+    if (point.stream !== BROADCAST_STREAM) return;
+    const last = this.broadcastDelivered;
+    if (last !== null && last.epoch === point.epoch && last.offset >= point.offset) return;
+    this.broadcastDelivered = { offset: point.offset, epoch: point.epoch };
+  }
+
+  /** Redis went away or came back: its streams may have started again in new epochs. */
+  forgetKnownTops(): void {
+    this.generation += 1;
+    this.broadcastRead = null;
+    this.broadcastDelivered = null;
+  }
+
+  /**
+   * `broadcast`'s top for a connection that joined just now, without a read: the last read's top,
+   * or the last publication delivered here since if it is newer, while the read's epoch stands.
+   * Every later publication reaches the connection live, as it would after a read of its own.
+   */
+  private knownBroadcastTop(): StreamPosition | null {
+    const read = this.broadcastRead;
+    if (read === null) return null;
+    if (Date.now() >= read.until) {
+      this.broadcastRead = null;
+      return null;
+    }
+    const delivered = this.broadcastDelivered;
+    if (delivered === null || (delivered.epoch === read.top.epoch && delivered.offset <= read.top.offset)) return read.top;
+    if (delivered.epoch === read.top.epoch) return delivered;
+    this.broadcastRead = null; // a publication in another epoch: the stream started again
+    return null;
+  }
+
+  private rememberBroadcastRead(read: HistoryRead, sentAt: number, generation: number): void {
+    if (generation !== this.generation || read.epochKeptMs === undefined) return;
+    const until = sentAt + read.epochKeptMs - EPOCH_MARGIN_MS;
+    if (until > Date.now()) this.broadcastRead = { top: read.top, until };
+  }
+
   /** A hung Redis must not hold a greeting back: after the timeout the stream is left out. */
   private readTop(stream: string): Promise<StreamPosition | null> {
+    const sentAt = Date.now();
+    const generation = this.generation;
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(null), POSITIONS_TIMEOUT_MS).unref();
-      this.broker.history(stream, Number.MAX_SAFE_INTEGER, 0).then((r) => r.top, () => null).then((top) => {
+      this.broker.history(stream, Number.MAX_SAFE_INTEGER, 0).then((r) => {
+        if (stream === BROADCAST_STREAM) this.rememberBroadcastRead(r, sentAt, generation);
+        return r.top;
+      }, () => null).then((top) => {
         clearTimeout(timer);
         resolve(top);
       });
