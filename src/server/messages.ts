@@ -7,7 +7,18 @@ import type {
   ReconnectRequired, Relayed, RoomPing, ServerPing, SessionIdRequired,
 } from '../protocol/types.js';
 
-export const now = (): string => new Date().toISOString();
+let nowMs = 0;
+let nowIso = '';
+
+/** The current time as ISO 8601, built once per millisecond (every message carries one). */
+export function now(): string {
+  const ms = Date.now();
+  if (ms !== nowMs) {
+    nowMs = ms;
+    nowIso = new Date(ms).toISOString();
+  }
+  return nowIso;
+}
 
 /** Short unique ids like PHP's uniqid(), used for ping/pong ids. */
 export function uniqueId(prefix: string): string {

@@ -11,9 +11,19 @@ export function sessionCookieName(type: SessionType | null): SessionCookieName {
   return type === 'standard' ? 'PHPSESSID' : 'bookingfrontendsession';
 }
 
+/** Room ids of recent sessions: every message to a session needs its room (bounded; cleared when full). */
+const roomIds = new Map<string, string>();
+const MAX_REMEMBERED_ROOM_IDS = 10_000;
+
 /** `session_` + first 10 hex chars of md5(sessionId), as the original computed it. */
 export function sessionRoomId(sessionId: string): string {
-  return SESSION_ROOM_PREFIX + createHash('md5').update(sessionId).digest('hex').slice(0, 10);
+  let roomId = roomIds.get(sessionId);
+  if (roomId === undefined) {
+    roomId = SESSION_ROOM_PREFIX + createHash('md5').update(sessionId).digest('hex').slice(0, 10);
+    if (roomIds.size >= MAX_REMEMBERED_ROOM_IDS) roomIds.clear();
+    roomIds.set(sessionId, roomId);
+  }
+  return roomId;
 }
 
 /** Parse a Cookie header without keeping it: `bookingfrontendsession` wins, else `PHPSESSID`. */
