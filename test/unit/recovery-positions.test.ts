@@ -78,17 +78,30 @@ test('broadcast comes from what the instance knows while the epoch it read stand
   assert.equal(reads.length, 2, 'a publication in another epoch: read again');
   reads[1]!.answer(1, 3_600_000, 'e2');
   assert.deepEqual(await restarted, { broadcast: { offset: 1, epoch: 'e2' } });
+  await recovery.positions([BROADCAST_STREAM]);
+  assert.equal(reads.length, 2, 'the read in the epoch of the last delivery is kept');
+
+  recovery.noteDelivered({ stream: BROADCAST_STREAM, offset: 9, epoch: 'e3' });
+  const mixed = recovery.positions([BROADCAST_STREAM]);
+  await nextTurn();
+  reads[2]!.answer(4, 3_600_000, 'e4'); // neither is known to be the newer: not kept
+  assert.deepEqual(await mixed, { broadcast: { offset: 4, epoch: 'e4' } });
+  const again = recovery.positions([BROADCAST_STREAM]);
+  await nextTurn();
+  assert.equal(reads.length, 4, 'a read whose epoch differs from the last delivery is not reused');
+  reads[3]!.answer(4, 3_600_000, 'e4');
+  await again;
 
   recovery.forgetKnownTops(); // Redis went away or came back
   const afterOutage = recovery.positions([BROADCAST_STREAM]);
   await nextTurn();
-  assert.equal(reads.length, 3, 'read again after a change of the bus status');
-  reads[2]!.answer(9);
+  assert.equal(reads.length, 5, 'read again after a change of the bus status');
+  reads[4]!.answer(9);
   assert.deepEqual(await afterOutage, { broadcast: { offset: 9, epoch: 'e1' } });
   const unknownEpochLife = recovery.positions([BROADCAST_STREAM]);
   await nextTurn();
-  assert.equal(reads.length, 4, 'a read that does not say how long its epoch stands is not reused');
-  reads[3]!.answer(9);
+  assert.equal(reads.length, 6, 'a read that does not say how long its epoch stands is not reused');
+  reads[5]!.answer(9);
   await unknownEpochLife;
 });
 

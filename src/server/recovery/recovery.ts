@@ -148,6 +148,9 @@ export class Recovery {
 
   private rememberBroadcastRead(read: HistoryRead, sentAt: number, generation: number): void {
     if (generation !== this.generation || read.epochKeptMs === undefined) return;
+    // A delivery in another epoch may be older or newer than the read: which one, nothing says.
+    const delivered = this.broadcastDelivered;
+    if (delivered !== null && delivered.epoch !== read.top.epoch) return;
     const until = sentAt + read.epochKeptMs - EPOCH_MARGIN_MS;
     if (until > Date.now()) this.broadcastRead = { top: read.top, until };
   }
