@@ -13,6 +13,7 @@ import type { Logger } from './log.js';
 import { refuseUpgrade } from './http/refusal.js';
 import { REFUSALS, type UpgradePolicy } from './policy/upgrade-policy.js';
 import { ConnectionSlot } from './connection-slot.js';
+import { corkUntilNextTurn } from './fanout.js';
 import { WebSocketConnection } from './ws-connection.js';
 
 export const UPGRADE_PATHS = new Set(['/', '/wss', '/wss/']);
@@ -74,6 +75,7 @@ export class Transport {
     void this.lifecycle.identify(req).then((identity) => {
       socket.off('error', onError);
       if (socket.destroyed) return; // the client gave up while we asked
+      corkUntilNextTurn(socket);
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, identity, admission.clientAddress));
     }).catch((err: unknown) => {
       this.log.error({ err }, 'upgrade failed');

@@ -89,8 +89,9 @@ export class WebSocketConnection extends Connection implements OutboxEntry {
     if (socket !== null && this.ws.readyState === 1 && !this.closing && socket.writable) socket.write(pending.buffer());
   }
 
+  /** Written at once: the greeting then joins the upgrade answer when both come in one turn. */
   protected resumeWrites(): void {
-    if (this.pending !== null) this.outbox.enqueue(this);
+    this.flushPending();
   }
 
   private sendViaWs(frame: string): boolean {

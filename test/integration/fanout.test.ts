@@ -117,7 +117,7 @@ test('broadcasts in one turn reach every client in order, and a close after them
   }
 });
 
-test('while writes are held (the greeting) replies and broadcasts queue, then leave in one write', () => {
+test('while writes are held (the greeting) replies and broadcasts queue, then leave in one write on release', () => {
   const outbox = new Outbox();
   const writes: Buffer[] = [];
   const socket = { writableLength: 0, writable: true, write: (b: Buffer) => { writes.push(b); return true; } } as unknown as Duplex;
@@ -135,7 +135,8 @@ test('while writes are held (the greeting) replies and broadcasts queue, then le
   assert.equal(writes.length, 1, 'nothing written while held, not even by the flush');
   assert.equal(conn.bufferedBytes > 0, true, 'held frames count against the buffer bound');
   conn.releaseWrites();
+  assert.equal(writes.length, 2, 'everything held in one write, at once on release');
   outbox.flush();
-  assert.equal(writes.length, 2, 'everything held in one write');
+  assert.equal(writes.length, 2, 'nothing left for the flush');
   assert.deepEqual(decode(writes[1]!), ['{"n":1}', '{"n":2}', '{"n":3}']);
 });

@@ -93,8 +93,15 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
     return this.engine.transport as unknown as WsTransport;
   }
 
+  /** Written at once: the greeting then joins Socket.IO's CONNECT answer when both come in one turn. */
   protected resumeWrites(): void {
-    if (this.pending !== null) this.outbox.enqueue(this);
+    this.flushPending();
+  }
+
+  /** The TCP socket under the websocket transport, while that is the transport. */
+  static tcpSocketOf(engine: EngineSocket): Duplex | null {
+    const transport = engine.transport as unknown as WsTransport;
+    return transport.name === 'websocket' ? transport.socket?._socket ?? null : null;
   }
 
   /**
@@ -103,8 +110,7 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
    * 'upgrade' listener per socket.
    */
   private takeDirectWay(): void {
-    const transport = this.transport;
-    if (transport.name === 'websocket') this.direct = transport.socket?._socket ?? null;
+    this.direct = SocketIoConnection.tcpSocketOf(this.engine);
   }
 
   /**

@@ -20,6 +20,7 @@ import type { Logger } from '../log.js';
 import type { GatewayObserver } from '../observer.js';
 import { REFUSALS, type Admission, type UpgradePolicy } from '../policy/upgrade-policy.js';
 import { refuseRequest, refuseUpgrade } from '../http/refusal.js';
+import { corkUntilNextTurn } from '../fanout.js';
 import { engineConnections, SocketIoConnection } from './connection.js';
 
 /** Where the Next.js client connects (`path: '/wss/socket.io'`), and the same without the proxy prefix. */
@@ -93,6 +94,9 @@ export class SocketIoFrontDoor {
     this.io.use((socket, next) => {
       this.lifecycle.identify(socket.request).then((identity) => {
         (socket.data as SocketData).identity = identity;
+        // Socket.IO's CONNECT answer and a greeting ready in the same turn leave in one write.
+        const tcp = SocketIoConnection.tcpSocketOf(socket.conn);
+        if (tcp !== null) corkUntilNextTurn(tcp);
         next();
       }, (err: unknown) => {
         this.log.error({ err }, 'Socket.IO handshake failed');
