@@ -75,7 +75,7 @@ export class WebSocketConnection extends Connection implements OutboxEntry {
     }
     const bytes = encodeTextFrame(frame);
     if (pending !== null) this.pending = pending.append(bytes);
-    else if (this.writesHeld) this.pending = this.outbox.start.append(bytes); // enqueued when writes resume
+    else if (this.writesHeld) this.pending = this.outbox.start.append(bytes); // written when writes resume
     else socket.write(bytes);
     return true;
   }
