@@ -13,7 +13,6 @@
  * framing once ≈ 1.1–1.2×.
  */
 
-import type { Duplex } from 'node:stream';
 import type { SocketIoPacket } from './socketio/packet.js';
 
 /** A message framed once: the JSON text and the complete unmasked WebSocket text frame. */
@@ -22,16 +21,6 @@ export interface PreparedFrame {
   readonly frame: Buffer;
   /** The same message for Socket.IO recipients, built by the first of them and shared by the rest. */
   socketIo: SocketIoPacket | null;
-}
-
-/**
- * Hold the socket's writes until the end of this event-loop turn: what a handshake writes in one
- * turn (the upgrade answer or Socket.IO's CONNECT answer, then a greeting whose stream positions
- * are known at once) leaves in one write instead of one each. An `end()` meanwhile still writes.
- */
-export function corkUntilNextTurn(socket: Duplex): void {
-  socket.cork();
-  setImmediate(() => socket.uncork());
 }
 
 /** Frame `text` as one unmasked, final WebSocket text frame (header and payload in one Buffer). */

@@ -13,7 +13,7 @@ import type { Logger } from './log.js';
 import { refuseUpgrade } from './http/refusal.js';
 import { REFUSALS, type UpgradePolicy } from './policy/upgrade-policy.js';
 import { ConnectionSlot } from './connection-slot.js';
-import { corkUntilNextTurn } from './fanout.js';
+import { corkUntilNextTurn } from './cork.js';
 import { WebSocketConnection } from './ws-connection.js';
 
 export const UPGRADE_PATHS = new Set(['/', '/wss', '/wss/']);

@@ -33,23 +33,12 @@ const MAX_REMEMBERED = 10_000;
 export class ProxyTrust {
   private readonly trust: (addr: string, hop: number) => boolean;
   private readonly remembered = new Map<string, boolean>();
-  /** The last request described: a Socket.IO handshake asks twice in one call chain (its policy decision, then its admission). */
-  private lastRequest: IncomingMessage | null = null;
-  private lastOrigin: RequestOrigin | null = null;
 
   constructor(trusted: readonly string[]) {
     this.trust = compileTrustedProxies(trusted);
   }
 
   describe(req: IncomingMessage): RequestOrigin {
-    if (req === this.lastRequest && this.lastOrigin !== null) return this.lastOrigin;
-    const origin = this.describeNew(req);
-    this.lastRequest = req;
-    this.lastOrigin = origin;
-    return origin;
-  }
-
-  private describeNew(req: IncomingMessage): RequestOrigin {
     const peer = req.socket.remoteAddress;
     if (peer === undefined) return { clientAddress: 'unknown', host: firstValue(req.headers.host), proto: undefined, shared: false };
     const fromProxy = this.isTrusted(peer);

@@ -7,6 +7,7 @@
  * so an unanswered PING is what marks the connection down.
  */
 import type { Redis } from 'ioredis';
+import { corkUntilNextTurn } from '../cork.js';
 import type { Logger } from '../log.js';
 import type { RedisRole } from './client.js';
 import { StatusCell, type RedisConnectionStatus } from './status.js';
@@ -31,8 +32,8 @@ export class RedisConnection {
   private settled: Promise<void> | null = null;
   private liveness: NodeJS.Timeout | null = null;
   private pingOutstanding = false;
-  /** The socket corked by `batchWrites` until this turn's check phase, or null. */
-  private corked: { uncork(): void } | null = null;
+  /** Set while `batchWrites` holds this turn's commands. */
+  private batching = false;
 
   constructor(readonly client: Redis, private readonly opts: RedisConnectionOptions) {
     const { log, role } = opts;
@@ -55,18 +56,15 @@ export class RedisConnection {
    * a PHP burst, each a publish script) would otherwise cost one write syscall each.
    */
   batchWrites(): void {
-    if (this.corked !== null) return;
+    if (this.batching) return;
     const stream = this.client.stream as Redis['stream'] | undefined; // none before the first connect
     if (stream === undefined || !stream.writable) return;
-    stream.cork();
-    this.corked = stream;
-    setImmediate(this.uncork);
+    this.batching = true;
+    corkUntilNextTurn(stream, this.batchDone);
   }
 
-  private readonly uncork = (): void => {
-    const stream = this.corked;
-    this.corked = null;
-    stream?.uncork();
+  private readonly batchDone = (): void => {
+    this.batching = false;
   };
 
   /** Start connecting; resolves once the first attempt has an outcome (ready or down). Never rejects. */

@@ -61,7 +61,7 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
   }
 
   get bufferedBytes(): number {
-    const transport = this.transport;
+    const transport = this.engine.transport as unknown as WsTransport;
     const inWs = transport.name === 'websocket' ? transport.socket?.bufferedAmount ?? 0 : 0;
     return this.engineQueued() + inWs + (this.pending?.bytes ?? 0);
   }
@@ -89,9 +89,6 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
     if (direct !== null && direct.writable && this.socket.connected) direct.write(pending.buffer());
   }
 
-  private get transport(): WsTransport {
-    return this.engine.transport as unknown as WsTransport;
-  }
 
   /** Written at once: the greeting then joins Socket.IO's CONNECT answer when both come in one turn. */
   protected resumeWrites(): void {
@@ -122,7 +119,7 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
       this.takeDirectWay();
       if (this.direct === null) return false;
     }
-    return this.pending !== null || (this.engine as unknown as EngineQueue).writeBuffer.length === 0;
+    return this.pending !== null || this.engineQueueEmpty;
   }
 
   /**
@@ -144,8 +141,12 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
     return true;
   }
 
+  private get engineQueueEmpty(): boolean {
+    return (this.engine as unknown as EngineQueue).writeBuffer.length === 0;
+  }
+
   private engineQueued(): number {
-    return (this.engine as unknown as EngineQueue).writeBuffer.length === 0 ? 0 : this.queuedBytes;
+    return this.engineQueueEmpty ? 0 : this.queuedBytes;
   }
 
   private write(data: string, options: object | undefined): boolean {

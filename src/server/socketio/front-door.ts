@@ -20,7 +20,7 @@ import type { Logger } from '../log.js';
 import type { GatewayObserver } from '../observer.js';
 import { REFUSALS, type Admission, type UpgradePolicy } from '../policy/upgrade-policy.js';
 import { refuseRequest, refuseUpgrade } from '../http/refusal.js';
-import { corkUntilNextTurn } from '../fanout.js';
+import { corkUntilNextTurn } from '../cork.js';
 import { engineConnections, SocketIoConnection } from './connection.js';
 
 /** Where the Next.js client connects (`path: '/wss/socket.io'`), and the same without the proxy prefix. */
@@ -43,6 +43,8 @@ export class SocketIoFrontDoor {
   /** Socket.IO connections open now (the rest of engine.io's clients are still handshaking). */
   private attached = 0;
   private readonly attachedSockets = new WeakSet<EngineSocket>();
+  /** The client address the upgrade policy worked out for a handshake request, until its session opens. */
+  private readonly decidedAddresses = new WeakMap<IncomingMessage, string>();
   /** Each Engine.IO session's slot of its address (the per-address cap), held until it closes. */
   private readonly admissions = new WeakMap<EngineSocket, Admission>();
   /** Listeners shared by every connection (`this` is the emitting socket). */
@@ -79,12 +81,15 @@ export class SocketIoFrontDoor {
           return callback('Server shutting down', false);
         }
         const decision = this.policy.decide(req);
-        if (decision.ok) callback(null, true);
-        else callback(decision.refusal.statusText, false);
+        if (!decision.ok) return callback(decision.refusal.statusText, false);
+        this.decidedAddresses.set(req, decision.clientAddress);
+        callback(null, true);
       },
     });
     this.engine.on('connection', (socket: EngineSocket) => {
-      const admission = this.policy.admit(this.policy.proxies.describe(socket.request).clientAddress);
+      const request = socket.request;
+      const admission = this.policy.admit(this.decidedAddresses.get(request) ?? this.policy.proxies.describe(request).clientAddress);
+      this.decidedAddresses.delete(request);
       this.admissions.set(socket, admission);
       socket.on('close', admission.release); // 'close' comes once; `on` spares the wrapper `once` allocates
     });
