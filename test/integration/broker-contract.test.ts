@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { withPosition, type Broker, type Publication } from '../../src/server/broker/broker.js';
 import { MemoryBroker } from '../../src/server/broker/memory.js';
+import { MAX_BATCH } from '../../src/server/broker/publish-batch.js';
 import { defaultConfig, type DeliveryConfig } from '../../src/server/config/index.js';
 import { silentLogger } from '../../src/server/log.js';
 import { createRedisDependencies } from '../../src/server/redis/dependencies.js';
@@ -217,6 +218,47 @@ describe('redis broker: several instances', () => {
     assert.equal((await a.broker.history('broadcast', 0, 10)).top.offset, 2);
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual([a.got.length, b.got.length], [2, 2]);
+  });
+
+  test('one turn\'s publications reach Redis as one script call and the other instances as one bus message, each with its own outcome', async () => {
+    const prefix = `b${Math.random().toString(36).slice(2, 8)}:`;
+    const make = async (id: string) => started(createRedisDependencies(testRedisConfig(server, { prefix }), silentLogger(), id, delivery({})).broker, async () => {});
+    const [a, b] = [await make('gw-a'), await make('gw-b')];
+    const listener = rawPublisher(server);
+    const busMessages: string[] = [];
+    listener.on('message', (_channel: string, text: string) => busMessages.push(text));
+    await listener.subscribe(`${prefix}bus`);
+    // b enters the second legacy message first: a's offer of it loses its claim, in the middle of a's batch.
+    assert.notEqual(await b.broker.publish({ target: room('entity_t_2'), frame: frame(2), claim: { key: 'turn2', occurrence: 1 } }), null);
+    await waitFor(() => a.got.length === 1 && busMessages.length === 1, 'b\'s message everywhere');
+    // ioredis sends a script's first call on a connection as EVAL, the later ones as EVALSHA.
+    const calls = async () => {
+      const stats = await admin.info('commandstats');
+      return ['eval', 'evalsha'].reduce((n, c) => n + Number(new RegExp(`cmdstat_${c}:calls=(\\d+)`).exec(stats)?.[1] ?? 0), 0);
+    };
+    const before = await calls();
+    const turn = [
+      a.broker.publish({ target: room('entity_t_1'), frame: frame(1) }),
+      a.broker.publish({ target: room('entity_t_2'), frame: frame(2), claim: { key: 'turn2', occurrence: 1 } }),
+      a.broker.publish({ target: room('entity_t_1'), frame: frame(3) }),
+      a.broker.publish({ target: { kind: 'all' }, frame: frame(4), claim: { key: 'turn4', occurrence: 1 } }),
+    ];
+    const results = await Promise.all(turn);
+    assert.equal(await calls() - before, 1, 'one script call for the turn');
+    assert.deepEqual(results.map((r) => r?.offset ?? null), [1, null, 2, 1], 'the lost claim alone comes back empty');
+    await waitFor(() => b.got.length === 4 && a.got.length === 4, 'three more on each instance');
+    assert.equal(busMessages.length, 2, 'b\'s message, then one for the whole turn');
+    assert.ok(busMessages[1]!.startsWith('PWSB\n'), busMessages[1]);
+    for (const x of [a, b]) {
+      assert.deepEqual(x.got.map((p) => `${JSON.parse(p.frame).message}@${p.position!.stream}:${p.position!.offset}`), ['m2@entity_t_2:1', 'm1@entity_t_1:1', 'm3@entity_t_1:2', 'm4@broadcast:1']);
+    }
+    // A burst is cut into calls of at most MAX_BATCH, so one call never holds Redis for long.
+    const burst = await calls();
+    await Promise.all(Array.from({ length: 2 * MAX_BATCH + 1 }, (_, i) => a.broker.publish({ target: room('entity_t_3'), frame: frame(i) })));
+    assert.equal(await calls() - burst, 3, `${2 * MAX_BATCH + 1} publications in three calls`);
+    await waitFor(() => b.got.length === 4 + 2 * MAX_BATCH + 1, 'the burst everywhere');
+    assert.deepEqual(b.got.slice(4).map((p) => p.position!.offset), Array.from({ length: 2 * MAX_BATCH + 1 }, (_, i) => i + 1));
+    listener.disconnect();
   });
 
   test('a legacy message another instance entered into history is not delivered again when this one cannot send', async () => {

@@ -1,7 +1,7 @@
 /** The pure parts of the Redis side: broker envelope codec, retry strategy, config and endpoint. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeEnvelope, encodeEnvelope } from '../../src/server/broker/codec.js';
+import { decodeBusMessage, decodeEnvelope, encodeEnvelope } from '../../src/server/broker/codec.js';
 import { withPosition, type Publication } from '../../src/server/broker/broker.js';
 import { ConfigError, loadConfig } from '../../src/server/config/index.js';
 import { describeRedisEndpoint, redisClientOptions, redisEndpoint } from '../../src/server/redis/client.js';
@@ -22,6 +22,18 @@ test('envelope codec round-trips every field, frame byte for byte', () => {
 test('envelope codec rejects what it does not understand', () => {
   for (const bad of ['', '{"type":"notification"}', 'PWS1 ', 'PWS1 {"o":"a"}\n{}', 'PWS1 not json\n{}', 'PWS1 {"o":1,"n":"x"}\n{}', 'PWS1 {"o":"a","n":"x","q":"7"}\n{}', 'PWS1 [1]\n{}']) {
     assert.equal(decodeEnvelope(bad), null, bad);
+  }
+});
+
+test('a bus message holds one envelope or a batch of them, read in order; anything malformed in a batch rejects it whole', () => {
+  const a: Publication = { origin: 'gw-1', target: { kind: 'room', roomId: 'r1' }, frame: '{"type":"x","message":"line\\nbreak"}' };
+  const b: Publication = { origin: 'gw-1', target: { kind: 'all' }, frame: '{}' };
+  const ea = encodeEnvelope(a, { nonce: 'n', seq: 1, deliveredAtOrigin: false });
+  const eb = encodeEnvelope(b, { nonce: 'n', seq: 2, deliveredAtOrigin: false });
+  assert.deepEqual(decodeBusMessage(ea), [decodeEnvelope(ea)]);
+  assert.deepEqual(decodeBusMessage(`PWSB\n${ea}\n${eb}`)?.map((d) => [d.seq, d.publication.frame]), [[1, a.frame], [2, b.frame]]);
+  for (const bad of ['PWSB', 'PWSB\n', `PWSB\n${ea}\n`, `PWSB\n${ea}\nnot an envelope\n{}`, `PWSB\n${ea}\nPWS1 {"o":1}\n{}`, `${ea}\n${eb}`.replace('PWS1', 'PWS9')]) {
+    assert.equal(decodeBusMessage(bad), null, bad);
   }
 });
 

@@ -12,10 +12,16 @@
  * and for a publication in history
  * `s`/`q`/`e` its stream, offset and epoch. The Redis publish script appends `q` and `e` itself
  * (it assigns them), which is why the header is built as an open prefix.
+ *
+ * The publish script sends what one call published as one message: `PWSB`, then each envelope on
+ * its two lines. A frame is JSON text from JSON.stringify, which never holds a raw newline, so
+ * the lines cannot be confused.
  */
 import type { Publication, StreamPoint } from './broker.js';
 
 const MAGIC = 'PWS1 ';
+/** Starts a bus message holding several envelopes, one per line pair. */
+export const BATCH_MAGIC = 'PWSB';
 
 interface Header {
   o: string; n: string; d?: number; t?: string; r?: string; x?: string; i?: number; l?: 1; c?: string;
@@ -62,9 +68,35 @@ export function decodeEnvelope(text: string): DecodedEnvelope | null {
   if (!text.startsWith(MAGIC)) return null;
   const newline = text.indexOf('\n', MAGIC.length);
   if (newline < 0) return null;
+  return decodeParts(text.slice(MAGIC.length, newline), text.slice(newline + 1));
+}
+
+/**
+ * The envelopes of a bus message (one, or a batch), in order; null when the message, or any
+ * envelope in it, is not one this version understands.
+ */
+export function decodeBusMessage(text: string): DecodedEnvelope[] | null {
+  if (!text.startsWith(BATCH_MAGIC + '\n')) {
+    const one = decodeEnvelope(text);
+    return one ? [one] : null;
+  }
+  const lines = text.split('\n');
+  if (lines.length % 2 === 0) return null;
+  const envelopes: DecodedEnvelope[] = [];
+  for (let i = 1; i < lines.length; i += 2) {
+    const header = lines[i]!;
+    if (!header.startsWith(MAGIC)) return null;
+    const decoded = decodeParts(header.slice(MAGIC.length), lines[i + 1]!);
+    if (!decoded) return null;
+    envelopes.push(decoded);
+  }
+  return envelopes;
+}
+
+function decodeParts(headerText: string, frame: string): DecodedEnvelope | null {
   let header: unknown;
   try {
-    header = JSON.parse(text.slice(MAGIC.length, newline));
+    header = JSON.parse(headerText);
   } catch {
     return null;
   }
@@ -72,7 +104,7 @@ export function decodeEnvelope(text: string): DecodedEnvelope | null {
   const publication: Publication = {
     origin: header.o,
     target: header.r === undefined ? { kind: 'all' } : { kind: 'room', roomId: header.r },
-    frame: text.slice(newline + 1),
+    frame,
   };
   if (header.t !== undefined) publication.type = header.t;
   if (header.x !== undefined) publication.exclude = header.x;

@@ -23,10 +23,11 @@ import {
   type Broker, type BrokerStatus, type MembershipFn, type BrokerStatusListener, type DeliverFn, type HistoryEntry, type HistoryRead, type IngestClaim,
   type OutageStats, type Publication, type PublishRequest, type StreamPosition,
 } from './broker.js';
-import { decodeEnvelope, encodeEnvelope, headerPrefix } from './codec.js';
+import { decodeBusMessage, encodeEnvelope, headerPrefix, type DecodedEnvelope } from './codec.js';
 import { newEpoch, type HistorySettings } from './history-settings.js';
 import { OutageBuffer, type Buffered } from './outage-buffer.js';
 import { RecentSet } from './recent-set.js';
+import { PublishBatch, type PublishReply } from './publish-batch.js';
 import { CLAIM_SCRIPT, HISTORY_SCRIPT, LOST_SCRIPT, PUBLISH_SCRIPT } from './scripts.js';
 import { StreamOrder } from './stream-order.js';
 
@@ -44,12 +45,12 @@ export interface RedisBrokerOptions {
   log: Logger;
 }
 
-type PublishReply = [number, string] | null;
 type HistoryReply = [number, string, Array<[string, string[]]>, number, number];
 
 /** The scripts, registered on the publisher connection with ioredis `defineCommand` (EVALSHA, EVAL on NOSCRIPT). */
 interface ScriptCommands {
-  porticoPublish(...args: Array<string | number>): Promise<PublishReply>;
+  /** Key count first (it varies with the batch), then keys and arguments. */
+  porticoPublish(...args: Array<string | number>): Promise<Array<[number, string] | 0>>;
   porticoHistory(...args: Array<string | number>): Promise<HistoryReply>;
   porticoClaim(key: string, occurrence: number, ttlMs: number): Promise<number>;
   porticoMarkLost(meta: string): Promise<number>;
@@ -122,6 +123,7 @@ export class RedisBroker implements Broker {
    * of a silent gap.
    */
   private readonly lostStreams = new Set<string>();
+  private readonly batch: PublishBatch;
 
   constructor(private readonly link: RedisLink, private readonly opts: RedisBrokerOptions) {
     this.warnings = new ThrottledLog(opts.log);
@@ -129,10 +131,20 @@ export class RedisBroker implements Broker {
     this.buffer = new OutageBuffer(opts.outageBuffer, opts.log);
     this.order = new StreamOrder((entry) => this.alreadyHere(entry), (s, since, limit) => this.history(s, since, limit), (p) => this.deliverLocally(p), opts.history.size, opts.log);
     const client = link.publisher.client;
-    client.defineCommand('porticoPublish', { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
+    client.defineCommand('porticoPublish', { lua: PUBLISH_SCRIPT });
     client.defineCommand('porticoHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
     client.defineCommand('porticoClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
     client.defineCommand('porticoMarkLost', { numberOfKeys: 1, lua: LOST_SCRIPT });
+    this.batch = new PublishBatch(
+      (keys, args) => {
+        this.link.publisher.batchWrites();
+        return this.scripts.porticoPublish(keys.length, ...keys, ...args);
+      },
+      () => {
+        const { size, ttlMs, metaTtlMs } = this.opts.history;
+        return [this.channel, size, ttlMs, metaTtlMs, newEpoch(), this.opts.claimTtlMs, this.opts.instanceId];
+      },
+    );
     link.onStatusChange((from, to) => {
       if (to === 'disconnected') {
         this.abandonInFlight();
@@ -403,18 +415,18 @@ export class RedisBroker implements Broker {
 
   private runPublish(request: PublishRequest, seq: number, replay: boolean): Promise<PublishReply> {
     const stream = streamOf(request.target);
-    const { size, ttlMs, metaTtlMs } = this.opts.history;
     const prefix = headerPrefix({ ...this.publication(request), stream }, {
       nonce: this.nonce, seq, deliveredAtOrigin: replay, ...(request.claim ? { claim: claimId(request.claim) } : {}),
     });
     const claim = request.claim;
-    this.link.publisher.batchWrites();
-    return this.scripts.porticoPublish(
-      this.metaKey(stream), this.streamKey(stream), claim ? this.claimKey(claim.key) : this.metaKey(stream),
-      this.channel, prefix, request.frame, JSON.stringify(stream), size, ttlMs, metaTtlMs, newEpoch(),
-      claim ? claim.occurrence : '', this.opts.claimTtlMs, `${this.nonce}:${seq}`, request.exclude ?? '', replay ? '1' : '', replay ? '1' : '',
-      this.opts.instanceId, claim ? claimId(claim) : '',
-    );
+    const meta = this.metaKey(stream);
+    return this.batch.send({
+      keys: [meta, this.streamKey(stream), claim ? this.claimKey(claim.key) : meta],
+      fields: [
+        prefix, request.frame, JSON.stringify(stream), claim ? claim.occurrence : '', `${this.nonce}:${seq}`,
+        request.exclude ?? '', replay ? '1' : '', replay ? '1' : '', claim ? claimId(claim) : '',
+      ],
+    });
   }
 
   private keep(item: Buffered): Promise<null> {
@@ -504,11 +516,15 @@ export class RedisBroker implements Broker {
 
   /** Envelopes from the cluster channel, including this instance's own. */
   private readonly receive = (text: string): void => {
-    const decoded = decodeEnvelope(text);
-    if (!decoded) {
+    const envelopes = decodeBusMessage(text);
+    if (!envelopes) {
       this.warnings.warn({ channel: this.channel, bytes: text.length }, 'ignored a bus message this version cannot decode');
       return;
     }
+    for (const decoded of envelopes) this.receiveOne(decoded);
+  };
+
+  private receiveOne(decoded: DecodedEnvelope): void {
     const { publication } = decoded;
     this.peers.set(decoded.nonce, Date.now());
     if (decoded.nonce === this.nonce) this.echoesDue.delete(decoded.seq);
@@ -539,7 +555,7 @@ export class RedisBroker implements Broker {
     }
     if (publication.position) this.order.accept(publication);
     else this.deliverLocally(publication);
-  };
+  }
 
   private deliverLocally(publication: Publication): void {
     try {

@@ -7,58 +7,95 @@
  * and it starts again with the new epoch passed in.
  */
 
+import { BATCH_MAGIC } from './codec.js';
+
+/** Fields each publication has in PUBLISH_SCRIPT's ARGV, after the common ones (publish-batch.ts types both). */
+const PUBLISH_FIELDS = 9;
+/** PUBLISH_SCRIPT's common ARGV, before the publications' fields. */
+const PUBLISH_COMMON = 7;
+
 /**
- * KEYS: meta, stream, claim (or an unused name).
- * ARGV: 1 channel, 2 envelope header prefix, 3 frame, 4 stream name as JSON, 5 size, 6 ttl ms,
- * 7 meta ttl ms, 8 new epoch, 9 claim occurrence ('' = no claim), 10 claim ttl ms, 11 publication
- * id, 12 exclude ('' = none), 13 '1' when the origin delivered it already, 14 '1' for a replay
- * after an outage (when an entry with this id is already kept, publish it again as it was instead
- * of appending it twice), 15 origin instance id, 16 the legacy claim ('' = none).
- * Returns nil when the claim was lost, else {offset, epoch}.
+ * Publishes a batch: the publications one turn produced, in order, in one call (a call per
+ * publication cost Redis and the gateway more than the work inside it).
+ * KEYS: per publication meta, stream, claim (or an unused name).
+ * ARGV: 1 channel, 2 size, 3 ttl ms, 4 meta ttl ms, 5 new epoch (for any stream started anew),
+ * 6 claim ttl ms, 7 origin instance id; then PUBLISH_FIELDS per publication: 1 envelope header
+ * prefix, 2 frame, 3 stream name as JSON, 4 claim occurrence ('' = no claim), 5 publication id,
+ * 6 exclude ('' = none), 7 '1' when the origin delivered it already, 8 '1' for a replay after an
+ * outage (when an entry with this id is already kept, publish it again as it was instead of
+ * appending it twice), 9 the legacy claim ('' = none).
+ * Returns per publication 0 when its claim was lost, else {offset, epoch}.
  */
 export const PUBLISH_SCRIPT = `
-if ARGV[9] ~= '' then
-  local seen = tonumber(redis.call('GET', KEYS[3]) or '0')
-  local n = tonumber(ARGV[9])
-  if seen >= n then return nil end
-  redis.call('SET', KEYS[3], n, 'PX', ARGV[10])
-end
-local size = tonumber(ARGV[5])
-if ARGV[14] == '1' then
-  local kept = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', size)
+local channel, size, ttl, metaTtl, newEpoch, claimTtl, origin = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+
+local function republish(meta, stream, id)
+  local kept = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', size)
   for _, entry in ipairs(kept) do
     local f = entry[2]
     for i = 1, #f, 2 do
-      if f[i] == 'i' and f[i + 1] == ARGV[11] then
-        local epoch = redis.call('HGET', KEYS[1], 'e')
-        if epoch then
-          local offset = tonumber(string.match(entry[1], '^(%d+)'))
-          local frame = ''
-          for j = 1, #f, 2 do if f[j] == 'd' then frame = f[j + 1] end end
-          redis.call('PUBLISH', ARGV[1], ARGV[2] .. ',"q":' .. offset .. ',"e":"' .. epoch .. '"}\\n' .. frame)
-          return {offset, epoch}
-        end
+      if f[i] == 'i' and f[i + 1] == id then
+        local epoch = redis.call('HGET', meta, 'e')
+        if not epoch then return nil end
+        local offset = tonumber(string.match(entry[1], '^(%d+)'))
+        local frame = ''
+        for j = 1, #f, 2 do if f[j] == 'd' then frame = f[j + 1] end end
+        return offset, epoch, frame
       end
     end
   end
+  return nil
 end
-if redis.call('HSETNX', KEYS[1], 'e', ARGV[8]) == 1 then
-  redis.call('DEL', KEYS[2])
+
+local results, out = {}, {}
+local k, a = 0, ${PUBLISH_COMMON}
+for n = 1, (#ARGV - ${PUBLISH_COMMON}) / ${PUBLISH_FIELDS} do
+  local meta, stream, claim = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+  local prefix, frame, name, occurrence, id = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  k, a = k + 3, a + ${PUBLISH_FIELDS}
+  local claimed = true
+  if occurrence == '1' then
+    claimed = redis.call('SET', claim, 1, 'NX', 'PX', claimTtl) ~= false
+  elseif occurrence ~= '' then
+    local wanted = tonumber(occurrence)
+    claimed = tonumber(redis.call('GET', claim) or '0') < wanted
+    if claimed then redis.call('SET', claim, wanted, 'PX', claimTtl) end
+  end
+  results[n] = 0
+  if claimed then
+    local offset, epoch, kept
+    if ARGV[a - 1] == '1' then offset, epoch, kept = republish(meta, stream, id) end
+    if offset then
+      frame = kept
+    else
+      offset = redis.call('HINCRBY', meta, 'o', 1)
+      epoch = redis.call('HGET', meta, 'e')
+      if not epoch then
+        -- No meta: this stream's history was lost (or never was); what is left of it goes too.
+        epoch = newEpoch
+        redis.call('HSET', meta, 'e', epoch)
+        redis.call('DEL', stream)
+      end
+      local position = '{"stream":' .. name .. ',"offset":' .. offset .. ',"epoch":"' .. epoch .. '"}'
+      if frame == '{}' then
+        frame = '{"stream_position":' .. position .. '}'
+      else
+        frame = string.sub(frame, 1, -2) .. ',"stream_position":' .. position .. '}'
+      end
+      redis.call('XADD', stream, 'MAXLEN', '~', size, offset .. '-1', 'd', frame, 'i', id, 'o', origin, 'x', ARGV[a - 3], 'l', ARGV[a - 2], 'c', ARGV[a])
+      redis.call('PEXPIRE', stream, ttl)
+      redis.call('PEXPIRE', meta, metaTtl)
+    end
+    out[#out + 1] = prefix .. ',"q":' .. offset .. ',"e":"' .. epoch .. '"}\\n' .. frame
+    results[n] = {offset, epoch}
+  end
 end
-local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
-local epoch = redis.call('HGET', KEYS[1], 'e')
-local position = '{"stream":' .. ARGV[4] .. ',"offset":' .. offset .. ',"epoch":"' .. epoch .. '"}'
-local frame = ARGV[3]
-if frame == '{}' then
-  frame = '{"stream_position":' .. position .. '}'
-else
-  frame = string.sub(frame, 1, -2) .. ',"stream_position":' .. position .. '}'
+if #out == 1 then
+  redis.call('PUBLISH', channel, out[1])
+elseif #out > 1 then
+  redis.call('PUBLISH', channel, '${BATCH_MAGIC}\\n' .. table.concat(out, '\\n'))
 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', size, offset .. '-1', 'd', frame, 'i', ARGV[11], 'o', ARGV[15], 'x', ARGV[12], 'l', ARGV[13], 'c', ARGV[16])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
-redis.call('PUBLISH', ARGV[1], ARGV[2] .. ',"q":' .. offset .. ',"e":"' .. epoch .. '"}\\n' .. frame)
-return {offset, epoch}
+return results
 `;
 
 /**
