@@ -1,18 +1,11 @@
 /**
- * Holding a stream's writes until the end of this event-loop turn, so what several callers write
- * in one turn leaves in one `writev`. Used for a handshake's answer and greeting (one client
- * socket) and for a burst of Redis commands (the publisher connection).
+ * Holding a socket's writes until the end of this event-loop turn, so what several callers write
+ * in one turn leaves in one `writev`: a handshake's answer and its greeting.
  */
 import type { Writable } from 'node:stream';
 
-/**
- * Cork `stream` until this turn's check phase; `then` runs after the uncork. An `end()` meanwhile
- * still writes what was corked.
- */
-export function corkUntilNextTurn(stream: Writable, then?: () => void): void {
+/** Cork `stream` until this turn's check phase. An `end()` meanwhile still writes what was corked. */
+export function corkUntilNextTurn(stream: Writable): void {
   stream.cork();
-  setImmediate(() => {
-    stream.uncork();
-    then?.();
-  });
+  setImmediate(() => stream.uncork());
 }

@@ -220,7 +220,7 @@ describe('redis broker: several instances', () => {
     assert.deepEqual([a.got.length, b.got.length], [2, 2]);
   });
 
-  test('one turn\'s publications reach Redis as one script call and the other instances as one bus message, each with its own outcome', async () => {
+  test('a turn\'s publications (up to MAX_BATCH) reach Redis as one script call and the other instances as one bus message, each with its own outcome', async () => {
     const prefix = `b${Math.random().toString(36).slice(2, 8)}:`;
     const make = async (id: string) => started(createRedisDependencies(testRedisConfig(server, { prefix }), silentLogger(), id, delivery({})).broker, async () => {});
     const [a, b] = [await make('gw-a'), await make('gw-b')];
@@ -252,7 +252,7 @@ describe('redis broker: several instances', () => {
     for (const x of [a, b]) {
       assert.deepEqual(x.got.map((p) => `${JSON.parse(p.frame).message}@${p.position!.stream}:${p.position!.offset}`), ['m2@entity_t_2:1', 'm1@entity_t_1:1', 'm3@entity_t_1:2', 'm4@broadcast:1']);
     }
-    // A burst is cut into calls of at most MAX_BATCH, so one call never holds Redis for long.
+    // A burst is cut into calls of at most MAX_BATCH, each sent when full.
     const burst = await calls();
     await Promise.all(Array.from({ length: 2 * MAX_BATCH + 1 }, (_, i) => a.broker.publish({ target: room('entity_t_3'), frame: frame(i) })));
     assert.equal(await calls() - burst, 3, `${2 * MAX_BATCH + 1} publications in three calls`);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeBusMessage, decodeEnvelope, encodeEnvelope } from '../../src/server/broker/codec.js';
 import { withPosition, type Publication } from '../../src/server/broker/broker.js';
+import { MAX_BATCH, PublishBatch, type ScriptPublication } from '../../src/server/broker/publish-batch.js';
 import { ConfigError, loadConfig } from '../../src/server/config/index.js';
 import { describeRedisEndpoint, redisClientOptions, redisEndpoint } from '../../src/server/redis/client.js';
 import { createRetryStrategy } from '../../src/server/redis/retry.js';
@@ -35,6 +36,27 @@ test('a bus message holds one envelope or a batch of them, read in order; anythi
   for (const bad of ['PWSB', 'PWSB\n', `PWSB\n${ea}\n`, `PWSB\n${ea}\nnot an envelope\n{}`, `PWSB\n${ea}\nPWS1 {"o":1}\n{}`, `${ea}\n${eb}`.replace('PWS1', 'PWS9')]) {
     assert.equal(decodeBusMessage(bad), null, bad);
   }
+});
+
+test('publish batch: a full call leaves at once, the rest of the turn from a microtask; replies and failures reach each publication', async () => {
+  const calls: number[] = [];
+  let fail = false;
+  const batch = new PublishBatch(async (keys, args) => {
+    const count = keys.length / 3;
+    calls.push(count);
+    assert.equal(args.length, 7 + 9 * count, 'the common arguments, then nine fields per publication');
+    if (fail) throw new Error('refused');
+    return Array.from({ length: count }, (_, i) => (String(args[7 + 9 * i + 4]).endsWith(':lost') ? 0 : [i + 1, 'e1'] as [number, string]));
+  }, () => ['bus', 100, 1000, 2000, 'e0', 60_000, 'gw']);
+  const one = (id: string): ScriptPublication => ({ keys: ['m', 's', 'c'], fields: ['PWS1 {', '{}', '"s"', '', id, '', '', '', ''] });
+  const replies = Array.from({ length: MAX_BATCH + 2 }, (_, i) => batch.send(one(i === MAX_BATCH ? 'x:lost' : `x:${i}`)));
+  assert.deepEqual(calls, [MAX_BATCH], 'the full call went out before the turn ended');
+  const settled = await Promise.all(replies);
+  assert.deepEqual(calls, [MAX_BATCH, 2], 'the other two in one call at the end of the turn');
+  assert.deepEqual(settled.slice(MAX_BATCH), [null, [2, 'e1']], 'a lost claim is null, the others their position');
+  fail = true;
+  const failed = await Promise.allSettled([batch.send(one('y:1')), batch.send(one('y:2'))]);
+  assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected'], 'a refused call fails each of its publications');
 });
 
 test('retry strategy: capped, jittered, growing, never gives up', () => {

@@ -1,9 +1,9 @@
 /**
- * Gathers the publications of one turn into one call of the publish script (scripts.ts). Under
- * load a single read of the subscriber socket carries many legacy messages, each becoming a
- * publication; one script call per publication cost Redis a command dispatch and the gateway a
- * command object, encoding and reply each, more than the work inside the script. The batch is
- * sent from a microtask, so a publication waits for nothing but the rest of its turn.
+ * Gathers publications into calls of the publish script (scripts.ts). Under load a single read
+ * of the subscriber socket carries dozens of legacy messages, each becoming a publication; one
+ * script call per publication cost Redis a command dispatch and the gateway a command object,
+ * encoding and reply each, more than the work inside the script. A call leaves as soon as it
+ * holds MAX_BATCH publications, the rest of a turn's from a microtask at the end of it.
  */
 
 /** One publication's keys and fields, in the order PUBLISH_SCRIPT reads them (see there). */
@@ -25,10 +25,12 @@ export type PublishReply = [number, string] | null;
 export type RunScript = (keys: string[], args: Array<string | number>) => Promise<Array<[number, string] | 0>>;
 
 /**
- * At most this many publications per call: a script blocks Redis while it runs (about 40 µs per
- * publication), so a burst is cut into calls that let other clients in between.
+ * At most this many publications per call. A full call is written at once, so Redis works on it
+ * while the gateway reads the rest of the burst: in a closed loop of 64 targeted messages that
+ * was 25-35 % more throughput than one call per turn (calls of 8 and 32 did less than 16). It also
+ * keeps a script from holding Redis for long (about 40 µs per publication).
  */
-export const MAX_BATCH = 100;
+export const MAX_BATCH = 16;
 
 interface Waiting { publication: ScriptPublication; resolve: (reply: PublishReply) => void; reject: (err: Error) => void }
 

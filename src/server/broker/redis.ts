@@ -136,10 +136,7 @@ export class RedisBroker implements Broker {
     client.defineCommand('porticoClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
     client.defineCommand('porticoMarkLost', { numberOfKeys: 1, lua: LOST_SCRIPT });
     this.batch = new PublishBatch(
-      (keys, args) => {
-        this.link.publisher.batchWrites();
-        return this.scripts.porticoPublish(keys.length, ...keys, ...args);
-      },
+      (keys, args) => this.scripts.porticoPublish(keys.length, ...keys, ...args),
       () => {
         const { size, ttlMs, metaTtlMs } = this.opts.history;
         return [this.channel, size, ttlMs, metaTtlMs, newEpoch(), this.opts.claimTtlMs, this.opts.instanceId];

@@ -7,7 +7,6 @@
  * so an unanswered PING is what marks the connection down.
  */
 import type { Redis } from 'ioredis';
-import { corkUntilNextTurn } from '../cork.js';
 import type { Logger } from '../log.js';
 import type { RedisRole } from './client.js';
 import { StatusCell, type RedisConnectionStatus } from './status.js';
@@ -32,8 +31,6 @@ export class RedisConnection {
   private settled: Promise<void> | null = null;
   private liveness: NodeJS.Timeout | null = null;
   private pingOutstanding = false;
-  /** Set while `batchWrites` holds this turn's commands. */
-  private batching = false;
 
   constructor(readonly client: Redis, private readonly opts: RedisConnectionOptions) {
     const { log, role } = opts;
@@ -49,23 +46,6 @@ export class RedisConnection {
     this.status.onChange((from, to) => log.debug({ redis: role, from, to }, `redis ${role} ${from} -> ${to}`));
     this.status.onChange((_from, to) => (to === 'ready' ? this.startLiveness() : this.stopLiveness()));
   }
-
-  /**
-   * Hold this turn's commands back until the check phase, then write them together: ioredis
-   * writes each command at once, so a burst of publishes read in one poll phase (every message of
-   * a PHP burst, each a publish script) would otherwise cost one write syscall each.
-   */
-  batchWrites(): void {
-    if (this.batching) return;
-    const stream = this.client.stream as Redis['stream'] | undefined; // none before the first connect
-    if (stream === undefined || !stream.writable) return;
-    this.batching = true;
-    corkUntilNextTurn(stream, this.batchDone);
-  }
-
-  private readonly batchDone = (): void => {
-    this.batching = false;
-  };
 
   /** Start connecting; resolves once the first attempt has an outcome (ready or down). Never rejects. */
   open(): Promise<void> {
