@@ -2,8 +2,9 @@
  * The Redis broker: several gateway instances behind a load balancer behave as one, and every
  * stream keeps its recent history in a Redis Stream.
  *
- * History on (WSS_HISTORY_SIZE > 0): a publish runs one Lua script (scripts.ts) that assigns the
- * offset, appends, and PUBLISHes the envelope on the cluster channel `<REDIS_PREFIX>bus`; every
+ * History on (WSS_HISTORY_SIZE > 0): publications go to Redis in calls of a Lua script
+ * (scripts.ts, gathered by publish-batch.ts) that assigns each its offset, appends it, and
+ * PUBLISHes the call's envelopes as one message on the cluster channel `<REDIS_PREFIX>bus`; every
  * instance, the origin included, delivers from that channel, so one stream reaches every instance
  * in offset order (StreamOrder fills any gap from history). History off: the origin delivers at
  * once and PUBLISHes a plain envelope the others deliver (the fast path, as before).

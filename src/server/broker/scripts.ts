@@ -15,8 +15,9 @@ const PUBLISH_FIELDS = 9;
 const PUBLISH_COMMON = 7;
 
 /**
- * Publishes a batch: the publications one turn produced, in order, in one call (a call per
- * publication cost Redis and the gateway more than the work inside it).
+ * Publishes a batch of publications in order (publish-batch.ts gathers them; a call per
+ * publication cost Redis and the gateway more than the work inside it), then PUBLISHes their
+ * envelopes as one bus message (codec.ts).
  * KEYS: per publication meta, stream, claim (or an unused name).
  * ARGV: 1 channel, 2 size, 3 ttl ms, 4 meta ttl ms, 5 new epoch (for any stream started anew),
  * 6 claim ttl ms, 7 origin instance id; then PUBLISH_FIELDS per publication: 1 envelope header
