@@ -20,10 +20,12 @@ export const METRICS: Metric[] = [
   { key: 'fanoutLoadgenCpu', title: 'loadgen CPU % (fan-out)', value: (r) => r.fanout.result.cpu, show: (n) => n.toFixed(0), higherIsBetter: false },
   { key: 'targeted', title: 'targeted msg/s', value: (r) => r.targeted.result.messagesPerSecond, show: k, higherIsBetter: true },
   { key: 'targetedP99', title: 'targeted p99 ms', value: (r) => r.targeted.result.latency.p99Ms, show: ms, higherIsBetter: false },
+  { key: 'targetedLoadgenCpu', title: 'loadgen CPU % (targeted)', value: (r) => r.targeted.result.cpu, show: (n) => n.toFixed(0), higherIsBetter: false },
   { key: 'p50', title: 'p50 ms @ rate', value: (r) => r.latency.result.latency.p50Ms, show: ms, higherIsBetter: false },
   { key: 'p99', title: 'p99 ms @ rate', value: (r) => r.latency.result.latency.p99Ms, show: ms, higherIsBetter: false },
   { key: 'max', title: 'max ms @ rate', value: (r) => r.latency.result.latency.maxMs, show: ms, higherIsBetter: false },
   { key: 'handshakes', title: 'handshakes/s', value: (r) => r.handshakes.result.perSecond, show: k, higherIsBetter: true },
+  { key: 'handshakesLoadgenCpu', title: 'loadgen CPU % (handshakes)', value: (r) => r.handshakes.result.cpu, show: (n) => n.toFixed(0), higherIsBetter: false },
   { key: 'rss', title: 'RSS KB/conn', value: (r) => r.memory.rssPerConnectionKB, show: (n) => n.toFixed(1), higherIsBetter: false },
   { key: 'heap', title: 'heap KB/conn', value: (r) => r.memory.heapPerConnectionKB, show: (n) => n.toFixed(1), higherIsBetter: false },
 ];

@@ -95,12 +95,12 @@ export async function benchServer(spec: ServerSpec, redisPort: number, loadgen: 
     const latency = await measured(server, () => loadgen.rate({ perSecond: o.latencyRate, durationMs: o.latencyMs, ...flow }));
     log(`  ${spec.name}: at ${o.latencyRate}/s p50 ${latency.result.latency.p50Ms.toFixed(2)} ms, p99 ${latency.result.latency.p99Ms.toFixed(2)} ms`);
     const targeted = await measured(server, () => loadgen.targeted({ durationMs: o.targetedMs, window: o.targetedWindow, ...flow }));
-    log(`  ${spec.name}: targeted ${Math.round(targeted.result.messagesPerSecond)} msg/s, p99 ${targeted.result.latency.p99Ms.toFixed(2)} ms`);
+    log(`  ${spec.name}: targeted ${Math.round(targeted.result.messagesPerSecond)} msg/s, p99 ${targeted.result.latency.p99Ms.toFixed(2)} ms (loadgen ${targeted.result.cpu.toFixed(0)}% CPU, server ${targeted.serverCpu.toFixed(0)}%)`);
     const { dropped } = await loadgen.status();
     await loadgen.closeAll();
     await sleep(1500);
     const handshakes = await measured(server, () => loadgen.connect({ count: o.handshakes, concurrency: o.connectConcurrency, timeoutMs: o.timeoutMs, keep: false }));
-    log(`  ${spec.name}: ${Math.round(handshakes.result.perSecond)} handshakes/s (${handshakes.result.failed} failed)`);
+    log(`  ${spec.name}: ${Math.round(handshakes.result.perSecond)} handshakes/s (${handshakes.result.failed} failed; loadgen ${handshakes.result.cpu.toFixed(0)}% CPU, server ${handshakes.serverCpu.toFixed(0)}%)`);
     await sleep(500);
     return { name: spec.name, label: spec.label, memory, fanout, latency, targeted, handshakes, dropped };
   } finally {

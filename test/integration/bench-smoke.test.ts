@@ -40,5 +40,10 @@ test('bench harness runs end-to-end against portico-ws and a peer', { timeout: 6
   for (const ext of ['json', 'svg', 'md']) assert.ok(fs.statSync(path.join(outDir, `custom.${ext}`)).size > 100);
   const md = fs.readFileSync(path.join(outDir, 'custom.md'), 'utf8');
   assert.match(md, /portico-ws ÷/);
+  // The load generator's own CPU stands beside every throughput figure: near 100 % it is the limit.
+  for (const figure of ['fan-out', 'targeted', 'handshakes']) assert.ok(md.includes(`loadgen CPU % (${figure})`), `loadgen CPU beside ${figure}`);
+  for (const s of report.servers) {
+    for (const cpu of [s.fanout.result.cpu, s.targeted.result.cpu, s.handshakes.result.cpu]) assert.ok(Number.isFinite(cpu) && cpu > 0, `${s.name}: loadgen CPU measured (${cpu})`);
+  }
   fs.rmSync(outDir, { recursive: true, force: true });
 });
