@@ -140,14 +140,15 @@ export abstract class Connection {
     this.writesHeld = true;
   }
 
+  /** Writes what was queued meanwhile at once: a greeting ready in the upgrade's turn joins its answer. */
   releaseWrites(): void {
     if (!this.writesHeld) return;
     this.writesHeld = false;
-    this.resumeWrites();
+    this.flushPending();
   }
 
-  /** Hand what was queued while writes were held to the next flush. */
-  protected abstract resumeWrites(): void;
+  /** Write what is pending now, in one write (nothing while writes are held). */
+  abstract flushPending(): void;
 
   /** A reply or greeting of the server's own (relays go through the Relay and `sendPrepared`). */
   send(message: ServerMessage): boolean {

@@ -89,11 +89,6 @@ export class WebSocketConnection extends Connection implements OutboxEntry {
     if (socket !== null && this.ws.readyState === 1 && !this.closing && socket.writable) socket.write(pending.buffer());
   }
 
-  /** Written at once: the greeting then joins the upgrade answer when both come in one turn. */
-  protected resumeWrites(): void {
-    this.flushPending();
-  }
-
   private sendViaWs(frame: string): boolean {
     if (this.ws.bufferedAmount > this.opts.maxBufferedBytes) {
       this.opts.onOverflow(this);

@@ -44,7 +44,7 @@ class RoomOnlyConnection extends Connection {
   protocolPing(): void {}
   close(): void {}
   terminate(): void {}
-  protected resumeWrites(): void {}
+  flushPending(): void {}
 }
 
 function fakeConn(lastSeen: number): Connection {

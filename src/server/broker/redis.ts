@@ -28,7 +28,7 @@ import { decodeBusMessage, encodeEnvelope, headerPrefix, type DecodedEnvelope } 
 import { newEpoch, type HistorySettings } from './history-settings.js';
 import { OutageBuffer, type Buffered } from './outage-buffer.js';
 import { RecentSet } from './recent-set.js';
-import { PublishBatch, type PublishReply } from './publish-batch.js';
+import { PublishBatch, type PublishReply, type RunScript } from './publish-batch.js';
 import { CLAIM_SCRIPT, HISTORY_SCRIPT, LOST_SCRIPT, PUBLISH_SCRIPT } from './scripts.js';
 import { StreamOrder } from './stream-order.js';
 
@@ -51,7 +51,7 @@ type HistoryReply = [number, string, Array<[string, string[]]>, number, number];
 /** The scripts, registered on the publisher connection with ioredis `defineCommand` (EVALSHA, EVAL on NOSCRIPT). */
 interface ScriptCommands {
   /** Key count first (it varies with the batch), then keys and arguments. */
-  porticoPublish(...args: Array<string | number>): Promise<Array<[number, string] | 0>>;
+  porticoPublish(...args: Array<string | number>): ReturnType<RunScript>;
   porticoHistory(...args: Array<string | number>): Promise<HistoryReply>;
   porticoClaim(key: string, occurrence: number, ttlMs: number): Promise<number>;
   porticoMarkLost(meta: string): Promise<number>;

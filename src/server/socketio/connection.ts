@@ -89,12 +89,6 @@ export class SocketIoConnection extends Connection implements OutboxEntry {
     if (direct !== null && direct.writable && this.socket.connected) direct.write(pending.buffer());
   }
 
-
-  /** Written at once: the greeting then joins Socket.IO's CONNECT answer when both come in one turn. */
-  protected resumeWrites(): void {
-    this.flushPending();
-  }
-
   /** The TCP socket under the websocket transport, while that is the transport. */
   static tcpSocketOf(engine: EngineSocket): Duplex | null {
     const transport = engine.transport as unknown as WsTransport;
